@@ -1,0 +1,60 @@
+"""The home page: what the workbook is for, its pages, and the workbook itself."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+
+from cgtkit.pages import load_pages
+from cgtkit.session import WorkbookStore
+from cgtkit.ui.shell import StatusArea, esc, page_frame
+from cgtkit.ui.workbook import WorkbookPanel
+
+INTRO = """
+<div class="cgt-intro">
+<p>Cell and gene therapies are made in small lots, often one per patient, by complex processes, and
+many have short shelf lives. CMC practice built for products made in many large lots fits them poorly.
+In 2026 FDA described how it applies its CMC requirements flexibly to these products: first in an
+announcement of January 11, 2026, then in a final guidance issued in May 2026,
+<i>Chemistry, Manufacturing, and Controls Flexibilities for Developing Human Cellular and Gene Therapy
+Products for a Biologics License Application</i>. The flexibilities work within the existing statute
+and regulations: the standard for assuring safety, purity and potency does not change, each
+flexibility must be justified with data or a scientific rationale, and FDA asks sponsors to discuss
+their CMC approach with the agency before using it.</p>
+<p>This workbook helps you find which flexibilities fit <b>your</b> product and stage, what FDA expects
+as justification, and computes the numbers behind that justification from your lot data. Every
+regulatory statement in it names its source and how strong that source is (regulation, final guidance,
+FDA announcement, remarks of an FDA official, draft guidance or industry commentary).</p>
+</div>
+"""
+
+
+def pages_html() -> str:
+    """The page list: built pages are linked, planned pages are named only."""
+    items = []
+    for p in load_pages():
+        if p.available:
+            title = f'<a href="{esc(p.voila_url)}" target="_self" class="cgt-page-link">{esc(p.title)}</a>'
+            badge = ""
+        else:
+            title = f"<span class='cgt-planned-title'>{esc(p.title)}</span>"
+            badge = "<span class='cgt-badge cgt-prov-industry_commentary'>planned</span>"
+        items.append(f"<div class='cgt-card cgt-page-entry'><h3>{title} {badge}</h3><div>{esc(p.summary)}</div></div>")
+    return "<div class='cgt-section-title'>The workbook's pages</div>" + "".join(items)
+
+
+def build_page(store: WorkbookStore, page_id: str = "home") -> w.Widget:
+    status = StatusArea()
+    panel = WorkbookPanel(store)
+    body = [
+        w.HTML(INTRO),
+        w.HTML(pages_html()),
+        w.HTML("<div class='cgt-section-title'>Your workbook</div>"),
+        panel,
+    ]
+    return page_frame(
+        "home",
+        "cgtkit — CMC flexibilities workbook for cell and gene therapy",
+        "Which of FDA's 2026 CMC flexibilities apply to your product, how to justify them, and the numbers behind the justification.",
+        body,
+        status,
+    )

@@ -1,0 +1,145 @@
+"""What every page shares: header and navigation, a status area, guarded
+handlers, the footer, and the one entry point notebooks call.
+
+The error policy lives here. A handler runs inside :meth:`StatusArea.guard`: a
+:class:`~cgtkit.errors.CgtkitError` becomes its plain message in the page; any
+other exception is logged with its traceback and the user sees one sentence.
+Nothing reaches Voila's error box, and the page keeps its previous state.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+import ipywidgets as w
+
+from cgtkit import __version__
+from cgtkit.errors import CgtkitError
+
+log = logging.getLogger("cgtkit")
+
+DISCLAIMER = (
+    "cgtkit is a planning aid, not regulatory advice. Each flexibility must be justified with data "
+    "and discussed with FDA before it is used."
+)
+UNEXPECTED = (
+    "Something went wrong that cgtkit did not expect. Your inputs are unchanged; "
+    "the details were written to the app's log. Please try again or reload the page."
+)
+
+
+def esc(text: object) -> str:
+    """HTML-escape any value for use inside an HTML widget."""
+    return html.escape(str(text), quote=True)
+
+
+def style_widget() -> w.HTML:
+    """The app's stylesheet as an invisible HTML widget (Voila serves no local CSS files)."""
+    css = resources.files("cgtkit.ui").joinpath("style.css").read_text(encoding="utf-8")
+    return w.HTML(f"<style>{css}</style>", layout=w.Layout(height="0px", margin="0"))
+
+
+def message_html(kind: str, text: str) -> str:
+    return f'<div class="cgt-msg cgt-msg-{kind}">{esc(text)}</div>'
+
+
+class StatusArea(w.HTML):
+    """A page's (or panel's) message line. ``kind`` is info, success, warning or error."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(value="", **kwargs)
+        self.add_class("cgt-status")
+        self.kind = ""
+        self.text = ""
+
+    def show(self, kind: str, text: str) -> None:
+        self.kind, self.text = kind, text
+        self.value = message_html(kind, text)
+        for k in ("info", "success", "warning", "error"):
+            self.remove_class(f"cgt-status-{k}")
+        self.add_class(f"cgt-status-{kind}")
+
+    def clear(self) -> None:
+        self.kind, self.text = "", ""
+        self.value = ""
+
+    @contextmanager
+    def guard(self, busy: list[w.Widget] | None = None) -> Iterator[None]:
+        """Run a handler: disable ``busy`` widgets, clear, catch and report errors, re-enable."""
+        controls = busy or []
+        previous = [getattr(c, "disabled", False) for c in controls]
+        for c in controls:
+            if hasattr(c, "disabled"):
+                c.disabled = True
+        self.clear()
+        try:
+            yield
+        except CgtkitError as exc:
+            log.info("input problem: %s", exc)
+            self.show("error", str(exc))
+        except Exception:  # noqa: BLE001 - the last line of defence for the user
+            log.exception("unexpected error in a cgtkit handler")
+            self.show("error", UNEXPECTED)
+        finally:
+            for c, was in zip(controls, previous, strict=True):
+                if hasattr(c, "disabled"):
+                    c.disabled = was
+
+    def guarded(self, handler: Callable[..., Any], busy: list[w.Widget] | None = None) -> Callable[..., None]:
+        """Wrap a widget callback so it runs under :meth:`guard`."""
+
+        def run(*args: Any, **kwargs: Any) -> None:
+            with self.guard(busy):
+                handler(*args, **kwargs)
+
+        return run
+
+
+def nav_bar(current: str) -> w.HTML:
+    """Links to the built pages; planned pages are named, not linked."""
+    from cgtkit.pages import load_pages
+
+    parts = ['<a href="./00_home.ipynb" target="_self" class="cgt-nav-home">Home</a>']
+    for p in load_pages():
+        if p.id == current:
+            parts.append(f'<span class="cgt-nav-current">{esc(p.title)}</span>')
+        elif p.available:
+            parts.append(f'<a href="{esc(p.voila_url)}" target="_self">{esc(p.title)}</a>')
+    nav = w.HTML('<div class="cgt-nav">' + "".join(parts) + "</div>")
+    nav.add_class("cgt-nav-bar")
+    return nav
+
+
+def header(title: str, subtitle: str, current: str) -> w.VBox:
+    head = w.HTML(
+        f'<div class="cgt-header"><h1>{esc(title)}</h1><div class="cgt-sub">{esc(subtitle)}</div></div>'
+    )
+    return w.VBox([head, nav_bar(current)])
+
+
+def footer() -> w.HTML:
+    return w.HTML(f'<div class="cgt-footer">{esc(DISCLAIMER)} cgtkit {esc(__version__)}.</div>')
+
+
+def page_frame(page_id: str, title: str, subtitle: str, body: list[w.Widget], status: StatusArea) -> w.VBox:
+    """Assemble a page: style, header with navigation, status line, body, footer."""
+    box = w.VBox([style_widget(), header(title, subtitle, page_id), status, *body, footer()])
+    box.add_class("cgt-page")
+    box.add_class(f"cgt-page-{page_id}")
+    return box
+
+
+def error_page(page_id: str, exc: BaseException) -> w.VBox:
+    """What a page shows when it cannot be built at all: a sentence, never a traceback."""
+    status = StatusArea()
+    if isinstance(exc, CgtkitError):
+        status.show("error", f"This page could not open: {exc}")
+    else:
+        log.error("page %s failed to build", page_id, exc_info=exc)
+        status.show("error", "This page could not open. " + UNEXPECTED)
+    return page_frame(page_id, "cgtkit", "The page could not be built.", [], status)

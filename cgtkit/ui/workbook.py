@@ -1,0 +1,185 @@
+"""The workbook panel: what the saved workbook holds, and the ways in and out.
+
+Load lot data (CSV/XLSX), download the workbook as JSON, open a saved workbook,
+start over on the example data (after a confirmation). Every change goes
+through the :class:`~cgtkit.session.WorkbookStore`, so other pages see it.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import PurePath
+
+import ipywidgets as w
+
+from cgtkit.errors import LotDataError
+from cgtkit.session import Session, WorkbookStore
+from cgtkit.ui.shell import StatusArea, esc
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def dataset_name_for(filename: str, existing: set[str]) -> str:
+    """A data set name from an upload's file name, unique within the workbook."""
+    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in PurePath(filename).stem) or "upload"
+    name, i = stem, 2
+    while name in existing:
+        name, i = f"{stem}_{i}", i + 1
+    return name
+
+
+def summary_html(session: Session) -> str:
+    """The workbook's contents as a short HTML summary."""
+    p = session.profile
+    profile = (
+        f"<b>{esc(p.name)}</b> — {esc(p.product_type.label)}, stage {esc(p.stage)}"
+        if p
+        else "No product profile yet: fill it in on <i>Start here</i>."
+    )
+    rows = []
+    for name, ds in session.datasets.items():
+        frame = ds.frame()
+        rows.append(
+            f"<tr><td>{esc(name)}</td><td>{esc(ds.source)}</td>"
+            f"<td class='num'>{frame['lot_id'].nunique()}</td><td class='num'>{frame['attribute'].nunique()}</td></tr>"
+        )
+    table = (
+        "<table class='cgt-table'><tr><th>Data set</th><th>Source</th><th class='num'>Lots</th>"
+        "<th class='num'>Attributes</th></tr>" + "".join(rows) + "</table>"
+        if rows
+        else "<p>No lot data loaded.</p>"
+    )
+    return (
+        f"<div class='cgt-workbook-summary'><p>Product profile: {profile}</p>{table}"
+        f"<p>Decisions recorded: <b>{len(session.decisions)}</b></p></div>"
+    )
+
+
+def download_link_html(session: Session) -> str:
+    """A data: link that downloads the workbook JSON (Voila serves no local files)."""
+    payload = base64.b64encode(session.to_json().encode("utf-8")).decode("ascii")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    return (
+        f'<a class="cgt-download" download="cgtkit-workbook-{stamp}.json" '
+        f'href="data:application/json;base64,{payload}">Download the workbook (JSON)</a>'
+    )
+
+
+def _upload_bytes(upload: w.FileUpload) -> tuple[str, bytes]:
+    item = upload.value[0]
+    content = item["content"]
+    data = content.tobytes() if hasattr(content, "tobytes") else bytes(content)
+    return str(item["name"]), data
+
+
+class WorkbookPanel(w.VBox):
+    """Summary plus load/open/download/start-over controls."""
+
+    def __init__(self, store: WorkbookStore, on_change: Callable[[Session], None] | None = None) -> None:
+        self.store = store
+        self.on_change = on_change
+        self.status = StatusArea()
+        self.summary = w.HTML()
+        self.download = w.HTML()
+        self.lot_upload = w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Load lot data")
+        self.lot_upload.add_class("cgt-upload-lots")
+        self.workbook_upload = w.FileUpload(accept=".json", multiple=False, description="Open workbook")
+        self.workbook_upload.add_class("cgt-upload-workbook")
+        self.reset_button = w.Button(description="Start over on example data", icon="undo")
+        self.confirm_button = w.Button(description="Yes, replace my workbook", button_style="danger")
+        self.cancel_button = w.Button(description="Cancel")
+        self.confirm_box = w.HBox([self.confirm_button, self.cancel_button], layout=w.Layout(display="none"))
+
+        self.lot_upload.observe(self.status.guarded(self._on_lot_upload), names="value")
+        self.workbook_upload.observe(self.status.guarded(self._on_workbook_upload), names="value")
+        self.reset_button.on_click(lambda _b: self._ask_confirm(True))
+        self.cancel_button.on_click(lambda _b: self._ask_confirm(False))
+        self.confirm_button.on_click(self.status.guarded(self._on_reset))
+
+        help_text = w.HTML(
+            "<p class='cgt-muted'>Lot data: CSV or Excel in the cgtkit long format "
+            "(one row per lot and attribute; see <code>data/README.md</code> and "
+            "<code>data/template_lots.csv</code>). The workbook is saved on the server as you work; "
+            "download it to keep a copy or to move it to another machine.</p>"
+        )
+        super().__init__(
+            [
+                self.summary,
+                w.HBox([self.lot_upload, self.workbook_upload, self.reset_button]),
+                self.confirm_box,
+                self.download,
+                help_text,
+                self.status,
+            ]
+        )
+        self.add_class("cgt-workbook-panel")
+        self.refresh(store.load())
+
+    def refresh(self, session: Session) -> None:
+        self.summary.value = summary_html(session)
+        self.download.value = download_link_html(session)
+
+    def _changed(self, session: Session) -> None:
+        self.refresh(session)
+        if self.on_change:
+            self.on_change(session)
+
+    def _on_lot_upload(self, change: dict) -> None:
+        if not change["new"]:
+            return
+        from cgtkit.io import load_lots
+
+        name, data = _upload_bytes(self.lot_upload)
+        try:
+            if len(data) > MAX_UPLOAD_BYTES:
+                raise LotDataError(f"{name} is larger than {MAX_UPLOAD_BYTES // 2**20} MB; split it or remove unused columns.")
+            frame = load_lots(data, name=name)
+            holder: dict[str, str] = {}
+
+            def add(session: Session) -> Session:
+                holder["name"] = dataset_name_for(name, set(session.datasets))
+                return session.with_dataset(holder["name"], frame, source=f"upload:{name}")
+
+            session = self.store.update(add)
+        finally:
+            self.lot_upload.value = ()
+        self._changed(session)
+        self.status.show(
+            "success",
+            f"Loaded {name} as data set '{holder['name']}': {frame['lot_id'].nunique()} lots, "
+            f"{frame['attribute'].nunique()} attributes. It is now available on the other pages.",
+        )
+
+    def _on_workbook_upload(self, change: dict) -> None:
+        if not change["new"]:
+            return
+        name, data = _upload_bytes(self.workbook_upload)
+        try:
+            session = Session.from_json(data, source=name)
+        finally:
+            self.workbook_upload.value = ()
+        self.store.replace(session)
+        self._changed(session)
+        self.status.show(
+            "success",
+            f"Opened {name}: {len(session.datasets)} data set(s), {len(session.decisions)} decision(s).",
+        )
+
+    def _ask_confirm(self, show: bool) -> None:
+        self.confirm_box.layout.display = "flex" if show else "none"
+        if show:
+            self.status.show(
+                "warning",
+                "Starting over replaces the product profile, the loaded data and the recorded decisions "
+                "with the example. Download the workbook first if you want to keep it.",
+            )
+        else:
+            self.status.clear()
+
+    def _on_reset(self, _button: w.Button) -> None:
+        self.confirm_box.layout.display = "none"
+        session = self.store.replace(Session.example())
+        self._changed(session)
+        self.status.show("success", "The workbook was reset to the example data and the example CAR-T profile.")

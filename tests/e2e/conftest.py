@@ -1,0 +1,128 @@
+"""Start the cgtkit Voila app on a free port and drive it with headless Chromium.
+
+Chromium is Debian's (/usr/bin/chromium), launched by Playwright through
+``executable_path``; the flags keep it off this machine's closed network.
+Screenshots go to ``test-artifacts/`` for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+# Rendering a page can take several seconds on 2 cores (see docs/benchmarks.md).
+PAGE_TIMEOUT_MS = 90_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"Voila exited early with code {proc.returncode}")
+        try:
+            opener.open(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # the redirect from / answers as an HTTPError here: the server is up
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"Voila did not answer at {url} within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a cgtkit app started the way ``make app`` starts it."""
+    port = _free_port()
+    workdir = tmp_path_factory.mktemp("voila")
+    env = dict(os.environ, CGTKIT_WORKBOOK=str(workdir / "workbook.json"))
+    env.pop("CGTKIT_STRICT", None)  # the app shows friendly errors, as for users
+    log = open(workdir / "voila.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cgtkit.app", f"--port={port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url + "/", proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "voila.log").write_text((workdir / "voila.log").read_text())
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (installs the Debian package).")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser) -> Iterator[object]:  # noqa: ANN001
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(PAGE_TIMEOUT_MS)
+    yield pg
+    context.close()
+
+
+def screenshot(pg, name: str) -> Path:  # noqa: ANN001
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def assert_clean(pg) -> None:  # noqa: ANN001
+    """No Voila error box, no traceback, no cgtkit error message on screen."""
+    text = pg.inner_text("body")
+    assert "There was an error when executing cell" not in text
+    assert "Traceback" not in text
+    errors = pg.locator(".cgt-msg-error")
+    assert errors.count() == 0, errors.first.inner_text()

@@ -90,7 +90,7 @@ def test_missing_file(tmp_path) -> None:
 def test_store_creates_example_then_merges_updates(tmp_path) -> None:
     store = WorkbookStore(tmp_path / "wb.json")
     first = store.load()
-    assert set(first.datasets) == {"car_t_lots", "aav_lots", "car_t_stability"}
+    assert set(first.datasets) == {"car_t_lots", "aav_lots", "car_t_stability", "aav_stability"}
     assert (tmp_path / "wb.json").exists()
     # two pages, each holding an old copy, both write: neither change is lost
     store.update(lambda s: s.with_decision(_decision(flexibility_id="CS-SPEC-FLEX-BLA")))

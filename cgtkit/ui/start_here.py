@@ -1,0 +1,276 @@
+"""The "Start here" page: the product profile form and the navigator's answer.
+
+The form's values go through :meth:`ProductProfile.build`; a valid profile is
+assessed, shown and saved in the workbook; an invalid one shows its message
+while the last valid results stay on screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+from IPython.display import display
+
+from cgtkit.catalog import AREA_LABELS, PROVENANCE_LABELS, Catalog, Flexibility, load_catalog
+from cgtkit.navigator import Assessment, AssessmentItem, assess
+from cgtkit.pages import load_pages
+from cgtkit.plots.navigator import build_timeline_figure
+from cgtkit.profile import STAGES, ProductProfile, load_product_types
+from cgtkit.session import WorkbookStore
+from cgtkit.ui.shell import StatusArea, esc, page_frame
+
+STATUS_TEXT = {
+    "applies_now": "Applies now",
+    "later_stage": "Later stage",
+    "not_applicable": "Not applicable",
+}
+FILTERS = [("All", "all"), ("Applies now", "applies_now"), ("Later stage", "later_stage"),
+           ("Not applicable", "not_applicable")]
+
+
+def _badge(css: str, text: str, title: str = "") -> str:
+    tip = f' title="{esc(title)}"' if title else ""
+    return f"<span class='cgt-badge {css}'{tip}>{esc(text)}</span>"
+
+
+def _list(items: Any) -> str:
+    return "<ul>" + "".join(f"<li>{esc(x)}</li>" for x in items) + "</ul>"
+
+
+def _page_link(page_id: str) -> str:
+    pages = {p.id: p for p in load_pages()}
+    p = pages.get(page_id)
+    if p is None:
+        return ""
+    if p.available:
+        return f"cgtkit page: <a href='{esc(p.voila_url)}' target='_self'>{esc(p.title)}</a>"
+    return f"cgtkit page: {esc(p.title)} (planned)"
+
+
+def sources_html(f: Flexibility) -> str:
+    rows = []
+    for s in f.sources:
+        label = PROVENANCE_LABELS[s.provenance]
+        where = ", ".join(x for x in (s.issuer, s.date, s.section) if x)
+        link = f" <a href='{esc(s.url)}' target='_blank' rel='noopener'>link</a>" if s.url else ""
+        verify = _badge("cgt-verify", "verify wording", "Rests on secondary coverage; check against the document.") \
+            if s.needs_verification else ""
+        rows.append(f"<li>{_badge('cgt-prov-' + s.provenance, label.label, label.explanation)}{verify}"
+                    f"<i>{esc(s.title)}</i> ({esc(where)}){link}</li>")
+    return "<ul class='cgt-sources'>" + "".join(rows) + "</ul>"
+
+
+def item_html(item: AssessmentItem) -> str:
+    """One flexibility as a card: status, strongest source, reasons, and expandable details."""
+    f = item.flexibility
+    prov = PROVENANCE_LABELS[f.strongest_provenance]
+    badges = (_badge(f"cgt-status-{item.status}", STATUS_TEXT[item.status])
+              + _badge(f"cgt-prov-{f.strongest_provenance}", prov.label, prov.explanation)
+              + (_badge("cgt-verify", "verify wording", "Some wording rests on secondary coverage of the guidance.")
+                 if f.needs_verification else ""))
+    details = [
+        f"<h4>What it allows</h4><p>{esc(f.allows)}</p>",
+        f"<h4>Conditions (all must hold)</h4>{_list(f.conditions)}",
+        f"<h4>Justification FDA expects</h4><p>{esc(f.justification)}</p>",
+        f"<h4>Evidence to prepare</h4>{_list(item.evidence)}",
+        f"<h4>Next step with FDA</h4><p>{esc(item.next_step)}</p>",
+    ]
+    if f.misreadings:
+        details.append("<h4>Common misreadings</h4><ul>" + "".join(
+            f"<li><b>Misreading:</b> {esc(m.misreading)}<br><b>Correction:</b> {esc(m.correction)}</li>"
+            for m in f.misreadings) + "</ul>")
+    if f.regulations:
+        details.append("<h4>Regulations and guidelines</h4><ul>" + "".join(
+            f"<li><b>{esc(r.id)}</b>: {esc(r.note)}</li>" for r in f.regulations) + "</ul>")
+    if f.statistics:
+        details.append(f"<h4>Statistics</h4><p>{esc(f.statistics)}</p>")
+    if f.note:
+        details.append(f"<h4>cgtkit note</h4><p>{esc(f.note)}</p>")
+    details.append(f"<h4>Sources</h4>{sources_html(f)}")
+    return (
+        f"<div class='cgt-card cgt-flex cgt-flex-{esc(item.status)}' data-flexibility='{esc(f.id)}'>"
+        f"<h3>{esc(f.title)} <span class='cgt-muted'>({esc(f.id)})</span></h3><div>{badges}</div>"
+        f"<div class='cgt-reasons'>{_list(item.reasons)}</div>"
+        f"<div class='cgt-muted'>{_page_link(item.page)}</div>"
+        f"<details><summary>Details: conditions, evidence, sources, misreadings</summary>{''.join(details)}</details>"
+        "</div>"
+    )
+
+
+def assessment_html(assessment: Assessment, show: str = "all") -> str:
+    """All items grouped by area, optionally only one status."""
+    counts = {s: len(items) for s, items in assessment.by_status().items()}
+    p = assessment.profile
+    head = (
+        f"<div class='cgt-card cgt-summary'><b>{esc(p.name)}</b> — {esc(p.product_type.label)}, stage "
+        f"<b>{esc(p.stage)}</b>: "
+        + " ".join(_badge(f"cgt-status-{s}", f"{STATUS_TEXT[s]}: {counts.get(s, 0)}") for s in STATUS_TEXT)
+        + "</div>"
+    )
+    parts = [head]
+    for area, items in assessment.by_area().items():
+        chosen = [i for i in items if show == "all" or i.status == show]
+        if not chosen:
+            continue
+        parts.append(f"<div class='cgt-section-title'>{esc(AREA_LABELS.get(area, area))}</div>")
+        parts.extend(item_html(i) for i in chosen)
+    return "<div class='cgt-assessment'>" + "".join(parts) + "</div>"
+
+
+def catalog_note_html(catalog: Catalog) -> str:
+    meta = catalog.metadata
+    return (
+        f"<p class='cgt-muted'>Catalog: {esc(meta.title)}, last reviewed {esc(meta.last_reviewed)}. Built around "
+        f"<i>{esc(meta.guidance.source.title)}</i> ({esc(meta.guidance.issued)}). {esc(meta.verification_note)} "
+        f"{esc(meta.disclaimer)}</p>"
+    )
+
+
+class StartHereView:
+    """The profile form and the assessment, kept in step."""
+
+    def __init__(self, store: WorkbookStore) -> None:
+        self.store = store
+        self.catalog = load_catalog()
+        self.status = StatusArea()
+        session = store.load()
+        profile = session.profile or ProductProfile()
+        types = load_product_types()
+
+        self.name = w.Text(description="Product", value=profile.name, continuous_update=False)
+        self.modality = w.Dropdown(description="Modality", options=[(t.label, t.id) for t in types.values()],
+                                   value=profile.modality, layout=w.Layout(width="480px"))
+        self.stage = w.Dropdown(description="Stage", options=list(STAGES), value=profile.stage)
+        self.stage.add_class("cgt-stage")
+        self.individualized = w.Checkbox(description="Individualized (one lot per patient)",
+                                         value=profile.individualized, indent=False, layout=w.Layout(width="auto"))
+        lots = profile.lots_made
+        self.lots = {
+            k: w.IntText(description=label, value=getattr(lots, k), continuous_update=False,
+                         layout=w.Layout(width="230px"))
+            for k, label in (("engineering", "Engineering"), ("clinical", "Clinical"), ("ppq", "PPQ"),
+                             ("commercial", "Commercial"))
+        }
+        for k, box in self.lots.items():
+            box.add_class(f"cgt-lots-{k}")
+        self.lots_per_year = w.IntText(description="Lots / year", value=profile.lots_per_year,
+                                       continuous_update=False)
+        self.population = w.IntText(description="Patients", value=profile.patient_population,
+                                    continuous_update=False)
+        self.shelf_life = w.FloatText(description="Shelf life (d)", value=profile.shelf_life_days,
+                                      continuous_update=False)
+        self.change = w.Dropdown(description="Planned change",
+                                 options=[("None", "none"), ("Minor", "minor"), ("Major", "major")],
+                                 value=profile.planned_change)
+        self.change_text = w.Textarea(description="Describe it", value=profile.change_description,
+                                      continuous_update=False, layout=w.Layout(width="560px", height="60px"))
+        self.new_tech = w.Checkbox(description="Interested in new manufacturing technology (automation, closed systems)",
+                                   value=profile.new_technology_interest, indent=False,
+                                   layout=w.Layout(width="auto"))
+        self.reset = w.Button(description="Example profile", icon="undo")
+        self.filter = w.ToggleButtons(options=FILTERS, value="all")
+        self.filter.add_class("cgt-filter")
+        self.results = w.HTML()
+        self.results.add_class("cgt-results")
+        self.timeline = w.Output()
+        self.assessment: Assessment | None = None
+        self._filling = False  # True while the form is filled from a profile: no per-field updates
+
+        for widget in self._fields():
+            if not isinstance(widget, w.Checkbox):
+                widget.style.description_width = "110px"
+            widget.observe(self.status.guarded(self._on_change), names="value")
+        self.filter.observe(self.status.guarded(lambda _c: self._render()), names="value")
+        self.reset.on_click(self.status.guarded(self._on_reset))
+
+        self.widget = self._layout()
+        with self.status.guard():
+            self._apply(profile, save=session.profile is None)
+
+    def _fields(self) -> list[w.Widget]:
+        return [self.name, self.modality, self.stage, self.individualized, *self.lots.values(),
+                self.lots_per_year, self.population, self.shelf_life, self.change, self.change_text, self.new_tech]
+
+    def _layout(self) -> w.Widget:
+        form = w.VBox([
+            w.HBox([self.name, self.modality]),
+            w.HBox([self.stage, self.individualized]),
+            w.HTML("<b>Lots made so far</b>"),
+            w.HBox(list(self.lots.values())),
+            w.HBox([self.lots_per_year, self.population, self.shelf_life]),
+            w.HBox([self.change, self.new_tech]),
+            self.change_text,
+            self.reset,
+        ])
+        form.add_class("cgt-profile-form")
+        intro = w.HTML(
+            "<p>Describe your product and where it is in development. cgtkit sorts FDA's CMC flexibilities for "
+            "cell and gene therapy into those that apply now, those to plan for at a later stage, and those that "
+            "do not apply, and says which facts of your profile decided each. Open the details of a card for the "
+            "conditions, the evidence to prepare, the sources (with how strong each is) and common misreadings. "
+            "Every flexibility must be justified with data and discussed with FDA before you use it.</p>"
+        )
+        return page_frame(
+            "start_here",
+            "Start here: which flexibilities fit your product",
+            "A product profile in, a cited and graded list of CMC flexibilities out.",
+            [intro, w.HTML("<div class='cgt-section-title'>Your product</div>"), form,
+             w.HTML("<div class='cgt-section-title'>Flexibilities for this product</div>"), self.timeline,
+             self.filter, self.results, w.HTML(catalog_note_html(self.catalog))],
+            self.status,
+        )
+
+    def form_values(self) -> dict[str, Any]:
+        return dict(
+            name=self.name.value, modality=self.modality.value, stage=self.stage.value,
+            individualized=self.individualized.value,
+            lots_made={k: box.value for k, box in self.lots.items()},
+            lots_per_year=self.lots_per_year.value, patient_population=self.population.value,
+            shelf_life_days=self.shelf_life.value, planned_change=self.change.value,
+            change_description=self.change_text.value, new_technology_interest=self.new_tech.value,
+        )
+
+    def _on_change(self, _change: dict) -> None:
+        if self._filling:
+            return
+        profile = ProductProfile.build(**self.form_values())
+        self._apply(profile, save=True)
+
+    def _on_reset(self, _button: w.Button) -> None:
+        profile = ProductProfile()
+        self._filling = True
+        try:
+            self._fill(profile)
+        finally:
+            self._filling = False
+        self._apply(profile, save=True)
+
+    def _fill(self, p: ProductProfile) -> None:
+        self.name.value, self.modality.value, self.stage.value = p.name, p.modality, p.stage
+        self.individualized.value = p.individualized
+        for k, box in self.lots.items():
+            box.value = getattr(p.lots_made, k)
+        self.lots_per_year.value, self.population.value = p.lots_per_year, p.patient_population
+        self.shelf_life.value, self.change.value = p.shelf_life_days, p.planned_change
+        self.change_text.value, self.new_tech.value = p.change_description, p.new_technology_interest
+
+    def _apply(self, profile: ProductProfile, save: bool) -> None:
+        assessment = assess(profile, self.catalog)
+        if save:
+            self.store.update(lambda s: s.with_profile(profile))
+        self.assessment = assessment
+        self._render()
+        self.timeline.clear_output(wait=True)
+        with self.timeline:
+            display(build_timeline_figure(assessment.timeline(), profile.stage))
+        if save:
+            self.status.show("success", f"Profile saved in the workbook; results updated for stage {profile.stage}.")
+
+    def _render(self) -> None:
+        if self.assessment is not None:
+            self.results.value = assessment_html(self.assessment, self.filter.value)
+
+
+def build_page(store: WorkbookStore, page_id: str = "start_here") -> w.Widget:
+    return StartHereView(store).widget

@@ -1,0 +1,42 @@
+"""The Start here page without a browser: form -> profile -> assessment -> workbook."""
+
+from __future__ import annotations
+
+from cgtkit.session import WorkbookStore
+from cgtkit.ui.start_here import StartHereView, assessment_html
+
+
+def test_stage_change_updates_results_and_saves_profile(tmp_path) -> None:
+    store = WorkbookStore(tmp_path / "wb.json")
+    view = StartHereView(store)
+    view.stage.value = "phase 3"
+    assert view.status.kind == "success"
+    assert "stage <b>phase 3</b>" in view.results.value
+    assert store.load().profile.stage == "phase 3"
+
+
+def test_invalid_input_keeps_last_valid_results(tmp_path) -> None:
+    store = WorkbookStore(tmp_path / "wb.json")
+    view = StartHereView(store)
+    before = view.results.value
+    view.stage.value = "post-approval"  # with the example's 3 engineering + 8 clinical lots: valid
+    after_valid = view.results.value
+    assert after_valid != before
+    for box in view.lots.values():
+        box.value = 0  # post-approval with zero lots made: invalid
+    assert view.status.kind == "error" and "at least one" in view.status.text
+    assert view.results.value == after_valid
+    assert store.load().profile.lots_made.total > 0  # the workbook keeps the last valid profile
+
+
+def test_reset_restores_example_profile(tmp_path) -> None:
+    view = StartHereView(WorkbookStore(tmp_path / "wb.json"))
+    view.stage.value = "phase 2"
+    view.reset.click()
+    assert view.stage.value == "phase 1" and view.status.kind == "success"
+
+
+def test_filter_shows_only_one_status(tmp_path) -> None:
+    view = StartHereView(WorkbookStore(tmp_path / "wb.json"))
+    html = assessment_html(view.assessment, "not_applicable")
+    assert "cgt-flex-not_applicable" in html and "cgt-flex-applies_now" not in html

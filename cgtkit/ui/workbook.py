@@ -83,6 +83,9 @@ class WorkbookPanel(w.VBox):
         self.status = StatusArea()
         self.summary = w.HTML()
         self.download = w.HTML()
+        self.download.add_class("cgt-download-area")
+        self.download_button = w.Button(description="Download workbook", icon="download")
+        self.download_button.add_class("cgt-download-button")
         self.lot_upload = w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Load lot data")
         self.lot_upload.add_class("cgt-upload-lots")
         self.workbook_upload = w.FileUpload(accept=".json", multiple=False, description="Open workbook")
@@ -97,17 +100,18 @@ class WorkbookPanel(w.VBox):
         self.reset_button.on_click(lambda _b: self._ask_confirm(True))
         self.cancel_button.on_click(lambda _b: self._ask_confirm(False))
         self.confirm_button.on_click(self.status.guarded(self._on_reset))
+        self.download_button.on_click(self.status.guarded(self._on_download))
 
         help_text = w.HTML(
             "<p class='cgt-muted'>Lot data: CSV or Excel in the cgtkit long format "
             "(one row per lot and attribute; see <code>data/README.md</code> and "
             "<code>data/template_lots.csv</code>). The workbook is saved on the server as you work; "
-            "download it to keep a copy or to move it to another machine.</p>"
+            "download it to keep a copy or to move it to another machine, and open it again here.</p>"
         )
         super().__init__(
             [
                 self.summary,
-                w.HBox([self.lot_upload, self.workbook_upload, self.reset_button]),
+                w.HBox([self.lot_upload, self.workbook_upload, self.download_button, self.reset_button]),
                 self.confirm_box,
                 self.download,
                 help_text,
@@ -119,7 +123,12 @@ class WorkbookPanel(w.VBox):
 
     def refresh(self, session: Session) -> None:
         self.summary.value = summary_html(session)
-        self.download.value = download_link_html(session)
+        self.download.value = ""  # a stale link would download an old workbook
+
+    def _on_download(self, _button: w.Button) -> None:
+        """Build the link on demand: the workbook can be large, so it is not sent with every page view."""
+        self.download.value = download_link_html(self.store.load())
+        self.status.show("info", "Your download link is ready below: click it to save the workbook as a JSON file.")
 
     def _changed(self, session: Session) -> None:
         self.refresh(session)

@@ -1,0 +1,61 @@
+"""The specifications pages in the browser: pick an attribute, see candidates and
+the replay, accept a criterion into the workbook; safety tests stay fixed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import assert_clean, screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def _open(page, app_url: str, notebook: str, page_id: str) -> None:  # noqa: ANN001
+    page.goto(f"{app_url}/voila/render/{notebook}")
+    page.wait_for_selector(f".cgt-page-{page_id}.cgt-ready")
+
+
+def test_commercial_candidates_replay_and_accept(page, app_url: str) -> None:  # noqa: ANN001
+    _open(page, app_url, "03_commercial_specifications.ipynb", "commercial_specifications")
+    page.wait_for_selector(".cgt-candidates")
+    assert "Tolerance interval 99% coverage / 95% confidence" in page.inner_text(".cgt-candidates")
+    page.select_option(".cgt-attribute select", label="Vector copy number (VCN)")
+    page.wait_for_selector(".cgt-about:has-text('Vector copy number')")
+    assert "log-normal" in page.inner_text(".cgt-about")
+    assert "After lots" in page.inner_text(".cgt-replay")
+    page.wait_for_selector(".js-plotly-plot")
+    page.click(".cgt-accept button, button.cgt-accept")
+    page.wait_for_selector(".cgt-msg-success:has-text('Recorded in the workbook')")
+    assert "Decisions recorded on this page: 1" in page.inner_text(".cgt-decisions")
+    assert_clean(page)
+    screenshot(page, "commercial_specifications-vcn")
+
+
+def test_clinical_safety_attribute_is_fixed(page, app_url: str) -> None:  # noqa: ANN001
+    _open(page, app_url, "02_clinical_development.ipynb", "clinical_development")
+    page.wait_for_selector(".cgt-proposals")
+    assert "fixed requirement" in page.inner_text(".cgt-proposals")
+    page.select_option(".cgt-attribute select", label="Sterility — fixed safety requirement")
+    page.wait_for_selector(".cgt-fixed")
+    assert "never computes or widens" in page.inner_text(".cgt-fixed")
+    assert_clean(page)
+    screenshot(page, "clinical_development-sterility")
+
+
+def test_too_few_lots_message_keeps_previous_results(page, app_url: str) -> None:  # noqa: ANN001
+    _open(page, app_url, "03_commercial_specifications.ipynb", "commercial_specifications")
+    page.wait_for_selector(".cgt-candidates")
+    # lots of type engineering only, on the AAV data: 2 lots -> a message, the old table stays
+    page.locator(".cgt-lot-types input[type=checkbox]").nth(0).check()  # engineering
+    page.wait_for_timeout(500)
+    page.locator(".cgt-lot-types input[type=checkbox]").nth(1).uncheck()  # clinical
+    page.wait_for_timeout(500)
+    page.locator(".cgt-lot-types input[type=checkbox]").nth(2).uncheck()  # ppq
+    page.wait_for_selector(".cgt-spec-table:has-text('3 lots of type engineering')")
+    page.select_option(".cgt-dataset select", label="aav_lots")
+    page.wait_for_selector(".cgt-msg-error")
+    message = page.inner_text(".cgt-msg-error")
+    assert "only 2 lot" in message and "previous selection" in message
+    assert "3 lots of type engineering" in page.inner_text(".cgt-spec-table")
+    assert "Traceback" not in page.inner_text("body")
+    screenshot(page, "commercial_specifications-too-few-lots")

@@ -1,0 +1,168 @@
+"""Criteria from few lots: candidates, investigational proposals, lifecycle replay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cgtkit.attributes import get_attribute
+from cgtkit.errors import InsufficientDataError
+from cgtkit.io import load_lots
+from cgtkit.datafiles import data_dir
+from cgtkit.stats.criteria import (
+    AttributeData,
+    attribute_data,
+    candidate_criteria,
+    investigational_proposal,
+    lifecycle_replay,
+    nonparametric_any_outside,
+)
+from cgtkit.stats.tolerance import tolerance_factor
+
+
+def _data(values, attribute: str = "potency", censoring=None) -> AttributeData:
+    n = len(values)
+    lots = pd.DataFrame(
+        {
+            "lot_id": [f"L{i:03d}" for i in range(n)],
+            "lot_type": ["clinical"] * n,
+            "manufacture_date": pd.date_range("2024-01-01", periods=n, freq="7D"),
+            "value": np.asarray(values, dtype=float),
+            "censoring": censoring or ["none"] * n,
+        }
+    )
+    return AttributeData(spec=get_attribute(attribute), lots=lots)
+
+
+@pytest.fixture(scope="module")
+def car_t() -> pd.DataFrame:
+    return load_lots(data_dir() / "examples" / "car_t_lots.csv")
+
+
+def test_range_risk_matches_textbook_values() -> None:
+    # Next single lot outside the range of n lots: 2/(n+1) two-sided, 1/(n+1) one-sided (DOMAIN brief;
+    # Hahn & Meeker 1991, ch. 5).
+    assert nonparametric_any_outside(10, 1, 2) == pytest.approx(2 / 11)
+    assert nonparametric_any_outside(10, 1, 1) == pytest.approx(1 / 11)
+    # m future lots all inside the range of n: n(n-1)/((n+m)(n+m-1)); n=5, m=10 -> 20/210
+    assert nonparametric_any_outside(5, 10, 2) == pytest.approx(1 - 20 / 210)
+
+
+def test_range_risk_agrees_with_simulation() -> None:
+    rng = np.random.default_rng(7)
+    n, m, reps = 8, 10, 40_000
+    x = rng.standard_exponential((reps, n + m))  # distribution-free: any continuous law
+    past, future = x[:, :n], x[:, n:]
+    outside = ((future < past.min(1, keepdims=True)) | (future > past.max(1, keepdims=True))).any(1).mean()
+    se = np.sqrt(outside * (1 - outside) / reps)
+    assert abs(outside - nonparametric_any_outside(n, m, 2)) < 4 * se
+
+
+def test_candidates_for_a_lower_limited_attribute(car_t: pd.DataFrame) -> None:
+    data = attribute_data(car_t, get_attribute("viability"), ["clinical", "ppq"])
+    cs = candidate_criteria(data)
+    assert cs.n == 27 and cs.limit_side == "lower"
+    ti99 = cs.get("ti_99_95")
+    assert ti99.high is None and ti99.low is not None
+    assert ti99.k == pytest.approx(tolerance_factor(27, 0.99, 0.95, sided=1))
+    # a wider criterion never has a larger false-OOS risk
+    assert cs.get("ti_99_99").low < ti99.low < cs.get("ti_95_95").low
+    assert cs.get("ti_99_99").risk[100] < ti99.risk[100] < cs.get("ti_95_95").risk[100]
+    # risk grows with the number of future lots
+    for c in cs.candidates:
+        assert c.risk[10] <= c.risk[50] <= c.risk[100]
+    frame = cs.to_frame()
+    assert list(frame.columns[:6]) == ["key", "criterion", "method", "low", "high", "k"]
+    assert {"risk_next_10", "risk_next_50", "risk_next_100"} <= set(frame.columns)
+
+
+def test_lognormal_attribute_limits_are_back_transformed() -> None:
+    rng = np.random.default_rng(1)
+    values = np.exp(rng.normal(np.log(1.8), 0.3, 12))
+    cs = candidate_criteria(_data(values, "vector_copy_number"))
+    c = cs.get("ti_95_95")
+    assert cs.scale == "log" and c.low is None and c.high > values.max() * 0.9
+    logs = np.log(values)
+    k = tolerance_factor(12, 0.95, 0.95, sided=1)
+    assert c.high == pytest.approx(np.exp(logs.mean() + k * logs.std(ddof=1)))
+
+
+def test_percent_limits_stay_within_0_and_100() -> None:
+    cs = candidate_criteria(_data([97, 99.5, 92, 99.9, 95], "cd3_purity"))
+    for c in cs.candidates:
+        assert c.low is None or c.low >= 0
+        assert c.high is None or c.high <= 100
+
+
+@pytest.mark.parametrize(
+    ("values", "attribute", "message"),
+    [
+        ([90, 91], "viability", "only 2 lot"),
+        ([90, 90, 90, 90], "viability", "variab"),
+        ([1.0, 2.0, 3.0], "sterility", "fixed requirement"),
+        ([1.2, 0.0, 2.0, 1.5], "vector_copy_number", "positive|non-positive"),
+    ],
+)
+def test_bad_inputs_explain_themselves(values, attribute: str, message: str) -> None:
+    with pytest.raises(InsufficientDataError, match=message):
+        candidate_criteria(_data(values, attribute))
+
+
+def test_all_censored_is_refused() -> None:
+    data = _data([10, 10, 10, 10], "residual_hcdna", censoring=["left"] * 4)
+    with pytest.raises(InsufficientDataError, match="censored"):
+        candidate_criteria(data)
+
+
+def test_investigational_proposal_is_wide_and_keeps_every_lot(car_t: pd.DataFrame) -> None:
+    data = attribute_data(car_t, get_attribute("transduction_efficiency"), ["engineering", "clinical"])
+    p = investigational_proposal(data)
+    assert p.ok and p.low is not None and p.high is not None
+    assert p.low <= data.values.min() and p.high >= data.values.max()
+    assert "99%" in p.rationale and "27 engineering/clinical lots" in p.rationale
+    assert 0 < p.next_lot_outside < 0.05
+
+
+def test_investigational_proposal_reports_problems_instead_of_raising() -> None:
+    sterility = _data([np.nan] * 3, "sterility")
+    sterility = AttributeData(sterility.spec, sterility.lots.assign(result=["pass", "pass", "fail"]))
+    fixed = investigational_proposal(sterility)
+    assert fixed.ok and fixed.basis == "fixed requirement" and "No growth" in fixed.rationale
+    assert "3 result(s) in the selection, 1 failing" in fixed.rationale
+    few = investigational_proposal(_data([88.0, 90.0], "viability"))
+    assert not few.ok and "at least 3" in few.problem
+
+
+def test_replay_flags_narrow_early_limits_without_a_shift() -> None:
+    # first 5 lots happen to be tight; later lots of the same process spread wider (true SD 3)
+    rng = np.random.default_rng(3)
+    early = np.array([90.0, 90.3, 89.8, 90.1, 89.9])
+    later = rng.normal(90, 3, 35)
+    replay = lifecycle_replay(_data(np.concatenate([early, later]), "potency"), coverage=0.95, confidence=0.95)
+    first = replay.checkpoints[0]
+    assert first.n_lots == 5 and first.later_outside > 5
+    assert first.re_evaluate
+    assert [c.n_lots for c in replay.checkpoints] == [5, 10, 20, 30]
+    assert len(replay.chart_points) == 40
+
+
+def test_replay_separates_a_real_shift_from_variability() -> None:
+    rng = np.random.default_rng(5)
+    values = np.concatenate([rng.normal(100, 3, 20), rng.normal(108, 3, 20)])  # process shift after lot 20
+    replay = lifecycle_replay(_data(values, "potency"))
+    assert "shift" in replay.chart_verdict.lower() or replay.chart_points["out_of_control"].any()
+    assert any("sustained shift" in c.verdict for c in replay.checkpoints if c.later_outside)
+    assert not any("under-stated normal variability" in c.verdict for c in replay.checkpoints)
+
+
+def test_replay_of_a_stable_process_is_mostly_consistent() -> None:
+    rng = np.random.default_rng(11)
+    replay = lifecycle_replay(_data(rng.normal(100, 5, 40), "potency"))
+    assert sum(c.later_outside for c in replay.checkpoints[1:]) <= 2
+    assert replay.to_frame().shape[0] == 4
+
+
+def test_replay_needs_enough_lots() -> None:
+    with pytest.raises(InsufficientDataError, match="replay needs"):
+        lifecycle_replay(_data([1.0, 2.0, 3.0], "potency"), checkpoints=(5, 10))

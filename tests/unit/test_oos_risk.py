@@ -1,0 +1,146 @@
+"""Tests for cgtkit.stats.oos_risk."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from cgtkit.errors import InsufficientDataError
+from cgtkit.stats.oos_risk import (
+    OosRiskResult,
+    future_lot_oos_probability,
+    oos_risk_table,
+    prob_any_oos,
+)
+
+
+def _brute_force(n, k, m, sided, size, seed):
+    """Simulate whole data sets: n lots set the limits, the next m are judged."""
+    rng = np.random.default_rng(seed)
+    hits = 0
+    done = 0
+    while done < size:
+        chunk = min(100_000, size - done)
+        lots = rng.standard_normal((chunk, n + m))
+        hist, future = lots[:, :n], lots[:, n:]
+        mean = hist.mean(axis=1, keepdims=True)
+        sd = hist.std(axis=1, ddof=1, keepdims=True)
+        outside = future > mean + k * sd
+        if sided == 2:
+            outside |= future < mean - k * sd
+        hits += int(outside.any(axis=1).sum())
+        done += chunk
+    p = hits / size
+    return p, math.sqrt(p * (1 - p) / size)
+
+
+@pytest.mark.parametrize(("n", "k", "sided"), [(5, 3.0, 2), (5, 2.0, 1), (12, 2.5, 2)])
+def test_future_lot_probability_agrees_with_monte_carlo(n, k, sided):
+    p = future_lot_oos_probability(n, k, sided)
+    p_mc, se = _brute_force(n, k, 1, sided, size=400_000, seed=1234 + n)
+    assert abs(p - p_mc) < 4 * se
+
+
+def test_future_lot_probability_closed_form_for_two_lots():
+    # With n = 2 the t distribution has 1 df (Cauchy): P(|T| > t) = 1 - 2 atan(t) / pi.
+    k = 5.0
+    t = k / math.sqrt(1.5)
+    assert future_lot_oos_probability(2, k) == pytest.approx(1 - 2 * math.atan(t) / math.pi, rel=1e-12)
+    assert future_lot_oos_probability(2, k, sided=1) == pytest.approx(0.5 - math.atan(t) / math.pi, rel=1e-12)
+
+
+def test_future_lot_probability_moves_the_right_way():
+    assert future_lot_oos_probability(10, 3.0) < future_lot_oos_probability(10, 2.0)
+    assert future_lot_oos_probability(30, 3.0) < future_lot_oos_probability(5, 3.0)
+    assert future_lot_oos_probability(10, 3.0, sided=1) == pytest.approx(future_lot_oos_probability(10, 3.0) / 2)
+
+
+@pytest.mark.parametrize(("n", "k", "sided"), [(2, 36.519, 2), (3, 9.8, 1), (5, 5.08, 2), (10, 3.0, 2), (50, 2.4, 1), (200, 2.14, 2)])
+def test_prob_any_oos_at_m1_equals_single_lot_probability(n, k, sided):
+    r = prob_any_oos(n, k, 1, sided=sided)
+    assert r.probability == pytest.approx(future_lot_oos_probability(n, k, sided), rel=1e-9)
+    assert r.std_error < 1e-9
+
+
+@pytest.mark.parametrize(("n", "k", "sided"), [(2, 36.519, 2), (3, 9.8, 2), (10, 3.0, 2), (10, 2.0, 1)])
+def test_prob_any_oos_is_monotone_in_m(n, k, sided):
+    ms = [1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000]
+    probs = [prob_any_oos(n, k, m, sided=sided).probability for m in ms]
+    assert all(b >= a for a, b in zip(probs, probs[1:]))
+    assert probs[-1] > probs[0]
+    assert all(0.0 <= p <= 1.0 for p in probs)
+
+
+@pytest.mark.parametrize(("n", "k", "m", "sided"), [(10, 3.0, 100, 2), (3, 9.8, 50, 2), (6, 3.7, 20, 1)])
+def test_integration_agrees_with_simulation_within_stated_error(n, k, m, sided):
+    integ = prob_any_oos(n, k, m, sided=sided)
+    sim = prob_any_oos(n, k, m, sided=sided, method="simulation", n_sim=200_000, seed=7)
+    assert sim.method == "simulation" and sim.std_error > 0
+    assert abs(integ.probability - sim.probability) < 4 * sim.std_error + integ.std_error
+    assert integ.std_error < 1e-6
+
+
+def test_integration_agrees_with_brute_force_whole_data_sets():
+    # Independent of the module: simulate lots, estimate limits, judge 10 future lots.
+    n, k, m = 5, 3.0, 10
+    integ = prob_any_oos(n, k, m).probability
+    p_mc, se = _brute_force(n, k, m, 2, size=300_000, seed=99)
+    assert abs(integ - p_mc) < 4 * se
+
+
+def test_shared_limits_make_risk_smaller_than_independence_assumption():
+    # 1 - (1 - q)^m is concave in q, so by Jensen's inequality the true risk is
+    # below the naive 1 - (1 - p1)^m for m > 1.
+    n, k, m = 10, 3.0, 100
+    p1 = future_lot_oos_probability(n, k)
+    r = prob_any_oos(n, k, m)
+    assert r.probability < 1 - (1 - p1) ** m
+    assert "independent" in r.note and "100" in r.note
+
+
+def test_simulation_is_reproducible_with_seed():
+    a = prob_any_oos(8, 3.0, 30, method="simulation", n_sim=20_000, seed=3)
+    b = prob_any_oos(8, 3.0, 30, method="simulation", n_sim=20_000, seed=3)
+    assert a.probability == b.probability
+
+
+def test_result_and_table_frames():
+    r = prob_any_oos(10, 3.0, 100)
+    assert isinstance(r, OosRiskResult)
+    assert r.probability == pytest.approx(0.4744, abs=1e-4)
+    assert list(r.to_frame().columns) == [
+        "probability", "std_error", "n", "k", "m_future", "sided", "method", "note", "reference",
+    ]
+    table = oos_risk_table(10, 3.0)
+    assert list(table.columns) == [
+        "n", "k", "sided", "m_future", "probability", "std_error",
+        "probability_if_independent", "method",
+    ]
+    assert table["m_future"].tolist() == [1, 10, 50, 100]
+    assert table["probability"].is_monotonic_increasing
+    assert table["probability"].iloc[-1] == pytest.approx(r.probability)
+    assert (table["probability"] <= table["probability_if_independent"] + 1e-12).all()
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: future_lot_oos_probability(1, 3.0), "at least 2"),
+        (lambda: future_lot_oos_probability(10, 0.0), "positive"),
+        (lambda: future_lot_oos_probability(10, float("inf")), "positive finite"),
+        (lambda: future_lot_oos_probability(10, "3"), "positive"),
+        (lambda: future_lot_oos_probability(10, 3.0, sided=0), "sided must be 1"),
+        (lambda: prob_any_oos(1, 3.0, 10), "at least 2"),
+        (lambda: prob_any_oos(10, -1.0, 10), "positive"),
+        (lambda: prob_any_oos(10, 3.0, 0), "at least 1"),
+        (lambda: prob_any_oos(10, 3.0, 2.5), "whole number"),
+        (lambda: prob_any_oos(10, 3.0, 10, method="bootstrap"), "'integration' or 'simulation'"),
+        (lambda: prob_any_oos(10, 3.0, 10, method="simulation", n_sim=10), "at least 1000"),
+        (lambda: oos_risk_table(10, 3.0, m_values=()), "at least one"),
+    ],
+)
+def test_bad_input(call, match):
+    with pytest.raises(InsufficientDataError, match=match):
+        call()

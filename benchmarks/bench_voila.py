@@ -36,6 +36,7 @@ MINIMAL = {
     "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
     "nbformat": 4, "nbformat_minor": 5,
 }
+STALL_S = 60  # a page view slower than this counts as a stall, not a time
 PAGES = {
     "minimal one-slider notebook": "zz_minimal.ipynb",
     "home": "00_home.ipynb",
@@ -57,6 +58,7 @@ def main() -> None:
     parser.add_argument("--preheat", action="store_true")
     args = parser.parse_args()
 
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="cgtkit-bench-"))
@@ -68,7 +70,9 @@ def main() -> None:
     if args.preheat:
         cmd += ["--VoilaConfiguration.preheat_kernel=True", "--VoilaConfiguration.default_pool_size=1"]
     env = dict(os.environ, CGTKIT_WORKBOOK=str(work / "workbook.json"))
-    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log_path = Path(tempfile.gettempdir()) / "cgtkit-bench-voila.log"
+    log = log_path.open("w")
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/voila/render/"
     try:
         for _ in range(100):
@@ -80,6 +84,7 @@ def main() -> None:
         if args.preheat:
             time.sleep(20)  # let the pools fill
         times: dict[str, list[float]] = {name: [] for name in PAGES}
+        stalls: list[str] = []
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
             for _ in range(args.repeat):
@@ -87,9 +92,12 @@ def main() -> None:
                     context = browser.new_context()
                     page = context.new_page()
                     start = time.perf_counter()
-                    page.goto(base + notebook)
-                    page.wait_for_selector(".cgt-ready", timeout=120_000)
-                    times[name].append(time.perf_counter() - start)
+                    try:
+                        page.goto(base + notebook, timeout=STALL_S * 1000)
+                        page.wait_for_selector(".cgt-ready", timeout=STALL_S * 1000)
+                        times[name].append(time.perf_counter() - start)
+                    except PlaywrightTimeout:
+                        stalls.append(f"{name} at {time.strftime('%H:%M:%S')}")
                     context.close()
                     if args.preheat:
                         time.sleep(8)  # give the pool time to refill, as between real visits
@@ -97,6 +105,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+        log.close()
         shutil.rmtree(work, ignore_errors=True)
 
     ref = statistics.median(times["minimal one-slider notebook"])
@@ -106,6 +115,8 @@ def main() -> None:
     for name, values in times.items():
         med = statistics.median(values)
         print(f"{name:32s} {med:9.2f} {min(values):7.2f} {med / ref:17.2f}")
+    print(f"page views that did not render within {STALL_S} s: {len(stalls)}" + (f" ({'; '.join(stalls)})" if stalls else ""))
+    print(f"server log: {log_path}")
 
 
 if __name__ == "__main__":

@@ -497,6 +497,14 @@ def tolerance_factor_table(
 # ---------------------------------------------------------------------------
 
 
+def _interval_frame(result: object) -> pd.DataFrame:
+    """One-row DataFrame of an interval result; an open side (None) becomes NaN."""
+    row = asdict(result)  # type: ignore[call-overload]
+    row["low"] = np.nan if row["low"] is None else float(row["low"])
+    row["high"] = np.nan if row["high"] is None else float(row["high"])
+    return pd.DataFrame([row], columns=list(row))
+
+
 @dataclass(frozen=True)
 class ToleranceInterval:
     """A normal-theory tolerance interval computed from lot results.
@@ -563,10 +571,7 @@ class ToleranceInterval:
         pandas.DataFrame
             Columns are the field names; an open side (``None``) becomes NaN.
         """
-        row = asdict(self)
-        row["low"] = np.nan if self.low is None else float(self.low)
-        row["high"] = np.nan if self.high is None else float(self.high)
-        return pd.DataFrame([row], columns=list(row))
+        return _interval_frame(self)
 
 
 _CENSOR_CODES = ("none", "left", "right")
@@ -868,10 +873,7 @@ class NonparametricToleranceInterval:
         pandas.DataFrame
             Columns are the field names; an open side (``None``) becomes NaN.
         """
-        row = asdict(self)
-        row["low"] = np.nan if self.low is None else float(self.low)
-        row["high"] = np.nan if self.high is None else float(self.high)
-        return pd.DataFrame([row], columns=list(row))
+        return _interval_frame(self)
 
 
 def nonparametric_tolerance_interval(

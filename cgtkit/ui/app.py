@@ -30,10 +30,15 @@ PAGE_MODULES: dict[str, str] = {
 
 
 def _wait_for_request() -> None:
-    try:
-        from voila.utils import wait_for_request
-    except ImportError:  # plain Jupyter without voila: nothing to wait for
+    """In a preheated Voila kernel, block until a visitor's request arrives.
+
+    Voila sets ``VOILA_PREHEAT`` only in pool kernels; elsewhere importing
+    voila would cost about a second of every page view for nothing.
+    """
+    if os.environ.get("VOILA_PREHEAT", "False") == "False":
         return
+    from voila.utils import wait_for_request
+
     wait_for_request()
 
 

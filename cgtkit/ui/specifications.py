@@ -219,7 +219,7 @@ class SpecificationsView:
             return
         decision = self.model.decision(self.view, self.justification.value, self.flexibility.value)
         session = self.store.update(lambda s: s.with_decision(decision))
-        self.model.session = session
+        self.model.use_session(session)
         self._show_decisions(session)
         self.accept_status.show("success", f"Recorded in the workbook ({decision.flexibility_id}, {self.view.spec.label}).")
 

@@ -86,6 +86,7 @@ class SpecificationsModel(HasTraits):
     def __init__(self, session: Session, mode: str = "commercial", **kwargs: Any) -> None:
         super().__init__(mode=mode, **kwargs)
         self.session = session
+        self._frames: dict[str, pd.DataFrame] = {}
         self.reset()
 
     # -- options --------------------------------------------------------
@@ -101,7 +102,10 @@ class SpecificationsModel(HasTraits):
         )
 
     def frame(self) -> pd.DataFrame:
-        return self.session.dataset_frame(self.dataset)
+        """The selected data set (parsed once per workbook version, not on every interaction)."""
+        if self.dataset not in self._frames:
+            self._frames[self.dataset] = self.session.dataset_frame(self.dataset)
+        return self._frames[self.dataset]
 
     def attribute_options(self) -> list[tuple[str, str]]:
         """(label, id) for every attribute of the data set; fixed safety ones say so."""
@@ -135,6 +139,7 @@ class SpecificationsModel(HasTraits):
     def use_session(self, session: Session) -> None:
         """Follow a changed workbook, keeping the choices that still make sense."""
         self.session = session
+        self._frames.clear()
         if self.dataset not in self.dataset_options:
             self.reset()
         elif self.attribute not in {a for _l, a in self.attribute_options()}:

@@ -23,7 +23,8 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 def dataset_name_for(filename: str, existing: set[str]) -> str:
     """A data set name from an upload's file name, unique within the workbook."""
-    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in PurePath(filename).stem) or "upload"
+    raw = PurePath(filename).stem
+    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in raw) if any(c.isalnum() for c in raw) else "upload"
     name, i = stem, 2
     while name in existing:
         name, i = f"{stem}_{i}", i + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import assert_clean, screenshot
+from tests.e2e.conftest import assert_clean, open_ready, screenshot, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -18,8 +18,7 @@ PAGES = [
 
 
 def open_page(page, url: str, page_id: str) -> None:  # noqa: ANN001
-    page.goto(url)
-    page.wait_for_selector(f".cgt-page-{page_id}.cgt-ready")
+    open_ready(page, url, f".cgt-page-{page_id}.cgt-ready")
 
 
 def test_root_redirects_to_home(page, app_url: str) -> None:  # noqa: ANN001
@@ -46,5 +45,32 @@ def test_every_page_opens_clean(page, app_url: str, notebook: str, page_id: str)
 def test_home_links_lead_to_pages(page, app_url: str) -> None:  # noqa: ANN001
     open_page(page, app_url + "/", "home")
     page.click("a.cgt-page-link:has-text('Start here')")
-    page.wait_for_selector(".cgt-page-start_here.cgt-ready")
+    wait_ready(page, ".cgt-page-start_here.cgt-ready")
     assert_clean(page)
+
+
+def _choose_file(page, path) -> None:  # noqa: ANN001
+    """ipywidgets 8 keeps the file input out of the DOM: answer the file chooser it opens."""
+    with page.expect_file_chooser() as chooser:
+        page.click(".cgt-upload-lots")
+    chooser.value.set_files(str(path))
+
+
+def test_upload_lot_data_on_home(page, app_url: str, tmp_path) -> None:  # noqa: ANN001
+    open_page(page, app_url + "/", "home")
+    bad = tmp_path / "bad lots.csv"
+    bad.write_text(
+        "lot_id,attribute,value,unit,lot_type,manufacture_date\n"
+        "Z1,viability,88.1,%,clinical,2025-01-02\nZ2,viability,ninety,%,clinical,2025-02-02\n"
+    )
+    _choose_file(page, bad)
+    page.wait_for_selector(".cgt-msg-error")
+    message = page.inner_text(".cgt-msg-error")
+    assert "bad lots.csv" in message and "row 3" in message and "ninety" in message
+    screenshot(page, "home-bad-upload")
+    good = tmp_path / "good lots.csv"
+    good.write_text(bad.read_text().replace("ninety", "90.2"))
+    _choose_file(page, good)
+    page.wait_for_selector(".cgt-msg-success:has-text('good_lots')")
+    assert "good_lots" in page.inner_text(".cgt-workbook-summary")
+    assert "Traceback" not in page.inner_text("body")

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import assert_clean, screenshot
+from tests.e2e.conftest import assert_clean, open_ready, screenshot
 
 pytestmark = pytest.mark.e2e
 
 
 def _open(page, app_url: str, notebook: str, page_id: str) -> None:  # noqa: ANN001
-    page.goto(f"{app_url}/voila/render/{notebook}")
-    page.wait_for_selector(f".cgt-page-{page_id}.cgt-ready")
+    open_ready(page, f"{app_url}/voila/render/{notebook}", f".cgt-page-{page_id}.cgt-ready")
 
 
 def test_commercial_candidates_replay_and_accept(page, app_url: str) -> None:  # noqa: ANN001

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import assert_clean, screenshot
+from tests.e2e.conftest import assert_clean, open_ready, screenshot
 
 pytestmark = pytest.mark.e2e
 
 
 def _open(page, app_url: str) -> None:  # noqa: ANN001
-    page.goto(f"{app_url}/voila/render/01_start_here.ipynb")
-    page.wait_for_selector(".cgt-page-start_here.cgt-ready")
+    open_ready(page, f"{app_url}/voila/render/01_start_here.ipynb", ".cgt-page-start_here.cgt-ready")
     page.wait_for_selector(".cgt-summary")
 
 
@@ -28,7 +27,7 @@ def test_changing_stage_updates_results(page, app_url: str) -> None:  # noqa: AN
     assert "Applies now" in spec_card.inner_text()
     concurrent = page.locator(".cgt-flex[data-flexibility='PV-CONCURRENT-RELEASE']")
     assert "Later stage" in concurrent.inner_text()
-    assert "Profile saved" in page.inner_text(".cgt-status")
+    page.wait_for_selector(".cgt-msg-success:has-text('Profile saved')")
     assert_clean(page)
     screenshot(page, "start_here-phase3")
 

@@ -30,6 +30,10 @@ def test_voila_and_jupyter_configs_agree() -> None:
         assert standalone[section] == server_ext[section], section
     assert standalone["VoilaConfiguration"]["show_tracebacks"] is False
     assert standalone["Voila"]["ip"] == "127.0.0.1"
+    # Preheated kernels wait in wait_for_request() inside a cell, so they need the executor timeout
+    # off (-1) and showed an intermittent hang here (docs/benchmarks.md): not shipped for now.
+    assert standalone["VoilaConfiguration"]["preheat_kernel"] is False
+    assert standalone["VoilaExecutor"]["timeout"] > 0
 
 
 def test_import_cgtkit_is_light() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cgtkit.session import Session, WorkbookStore
@@ -109,3 +111,40 @@ def test_view_safety_attribute_shows_fixed_requirement(store: WorkbookStore) -> 
     assert "fixed safety requirement" in page.about.value
     assert page.flexibility.value == "CD-SAFETY-ATTRIBUTES"
     assert page.status.kind != "error"
+
+
+def _store_with(tmp_path, rows: str) -> WorkbookStore:
+    from cgtkit.io import load_lots
+
+    header = "lot_id,attribute,value,unit,lot_type,manufacture_date\n"
+    csv = tmp_path / "crafted.csv"
+    csv.write_text(header + rows)
+    store = WorkbookStore(tmp_path / "crafted.json")
+    base = Session().with_dataset("crafted", load_lots(csv), source="test")
+    store.replace(base)
+    return store
+
+
+def _rows(attribute: str, unit: str, values: list[str]) -> str:
+    return "".join(
+        f"C{i:02d},{attribute},{v},{unit},clinical,2025-01-{i + 1:02d}\n" for i, v in enumerate(values)
+    )
+
+
+@pytest.mark.parametrize(
+    ("attribute", "unit", "values", "message"),
+    [
+        ("potency", "%", ["101", "99"], "only 2 lot"),
+        ("potency", "%", ["100", "100", "100", "100"], "variab"),
+        ("residual_hcdna", "ng/dose", ["<10", "<10", "<10", "<10"], "censored"),
+        ("vector_copy_number", "copies/transduced cell", ["1.2", "0", "2.1", "1.7"], "positive"),
+    ],
+)
+def test_page_shows_clear_message_for_unusable_data(tmp_path, attribute, unit, values, message) -> None:
+    store = _store_with(tmp_path, _rows(attribute, unit, values) + _rows("viability", "%", ["88", "91", "86", "90"]))
+    page = SpecificationsView(store, "commercial")  # opens on the first attribute with usable data
+    page.attribute.value = attribute
+    assert page.status.kind == "error"
+    assert re.search(message, page.status.text), page.status.text
+    assert "Traceback" not in page.status.text
+    assert "previous selection" in page.status.text  # the last valid results stay on screen

@@ -57,7 +57,7 @@ class Decision(BaseModel):
 class Dataset(BaseModel):
     """A lot data set in the long format of :mod:`cgtkit.io`, stored by value."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     source: str = Field(description="Where it came from: 'example:<file>' or 'upload:<file name>'.")

@@ -43,7 +43,9 @@ def _limit_lines(fig: go.Figure, low: float | None, high: float | None, name: st
             )
 
 
-def build_lots_figure(data: AttributeData, selected: Candidate | None, scale: str = "normal") -> go.Figure:
+def build_lots_figure(
+    data: AttributeData, low: float | None, high: float | None, label: str, scale: str = "normal"
+) -> go.Figure:
     """Each lot's result in manufacture order, coloured by lot type, with the chosen limits."""
     lots = data.lots
     fig = go.Figure()
@@ -60,8 +62,7 @@ def build_lots_figure(data: AttributeData, selected: Candidate | None, scale: st
                 hovertemplate="%{text}<br>%{x|%Y-%m-%d}<br>%{y:.4g}<extra>" + str(lot_type) + "</extra>",
             )
         )
-    if selected is not None:
-        _limit_lines(fig, selected.low, selected.high, selected.label, "#c53030", "dash")
+    _limit_lines(fig, low, high, label, "#c53030", "dash")
     fig.update_layout(
         **LAYOUT,
         title=f"{data.spec.label} by lot ({data.n} lots; open circles: censored at a limit of quantitation)",

@@ -302,7 +302,8 @@ class SpecificationsView:
     def _draw_candidates(self, view: SpecView) -> None:
         if view.candidates is None:
             self.table.value = ""
-            self.candidate.options = []
+            self._set_options(self.candidate, [], None)
+            self.risk_out.clear_output()
             return
         cs = view.candidates
         head = "".join(f"<th class='num'>next {m}</th>" for m in cs.horizons)
@@ -353,21 +354,20 @@ class SpecificationsView:
         self._show_figure(self.replay_out, build_replay_figure(view.data, r))
 
     def _draw_lots(self, view: SpecView) -> None:
-        selected = None
-        if view.candidates is not None:
-            selected = view.candidates.get(self.model.candidate)
-        elif view.proposals:
-            from cgtkit.stats.criteria import Candidate
-
-            p = next((p for p in view.proposals if p.attribute == view.spec.id and p.ok and not view.fixed), None)
-            if p is not None:
-                selected = Candidate(key="proposal", label="proposed", method=p.basis, low=p.low, high=p.high,
-                                     k=None, risk={}, risk_basis="", reference="")
-        if view.data.n == 0:
+        if view.fixed or view.data.n == 0:
             self.lots_out.clear_output()
             return
+        low = high = None
+        label = ""
+        if view.candidates is not None:
+            chosen = view.candidates.get(self.model.candidate)
+            low, high, label = chosen.low, chosen.high, chosen.label
+        else:
+            p = next((p for p in view.proposals if p.attribute == view.spec.id and p.ok), None)
+            if p is not None:
+                low, high, label = p.low, p.high, "proposed"
         scale = "log" if view.spec.scale == "lognormal" else "normal"
-        self._show_figure(self.lots_out, build_lots_figure(view.data, selected, scale))
+        self._show_figure(self.lots_out, build_lots_figure(view.data, low, high, label, scale))
 
     def _draw_k(self, view: SpecView) -> None:
         if view.k_table is None:
@@ -376,7 +376,7 @@ class SpecificationsView:
         sided, _ = sidedness(view.spec)
         self._show_figure(self.k_out, build_k_vs_n_figure(view.k_table, max(view.data.n, 2), sided))
 
-    def _set_options(self, dropdown: w.Dropdown, options: list[tuple[str, str]], value: str) -> None:
+    def _set_options(self, dropdown: w.Dropdown, options: list[tuple[str, str]], value: str | None) -> None:
         """Replace a dropdown's options without firing its handler for the intermediate values."""
         self._quiet = True
         try:

@@ -215,6 +215,10 @@ class SpecificationsModel(HasTraits):
 
     def decision(self, view: SpecView, justification: str, flexibility_id: str | None = None) -> Decision:
         """The workbook decision recording the accepted criterion."""
+        if self.mode == "commercial" and view.candidates is None:
+            raise InsufficientDataError(
+                f"{view.spec.label} has a fixed safety requirement: there is no computed criterion to accept."
+            )
         if not justification.strip():
             raise InsufficientDataError("Write a justification (the draft can be edited, not left empty).")
         spec = view.spec
@@ -233,9 +237,7 @@ class SpecificationsModel(HasTraits):
             result = {"low": p.low, "high": p.high, "unit": spec.unit, "kind": spec.kind,
                       "next_lot_outside": p.next_lot_outside}
         else:
-            if view.candidates is None:
-                raise InsufficientDataError(f"{spec.label} has a fixed safety requirement: there is no computed criterion to accept.")
-            c = view.candidates.get(self.candidate)
+            c = view.candidates.get(self.candidate)  # type: ignore[union-attr]  # not None: checked at the top
             inputs.update({"candidate": c.key, "k_method": self.method})
             method = c.method
             result = {"low": c.low, "high": c.high, "unit": spec.unit, "k": c.k,

@@ -148,3 +148,16 @@ def test_page_shows_clear_message_for_unusable_data(tmp_path, attribute, unit, v
     assert re.search(message, page.status.text), page.status.text
     assert "Traceback" not in page.status.text
     assert "previous selection" in page.status.text  # the last valid results stay on screen
+
+
+def test_commercial_view_safety_attribute_clears_computed_outputs(store: WorkbookStore) -> None:
+    page = SpecificationsView(store, "commercial")
+    assert page.candidate.options  # candidates for viability
+    page.attribute.value = "sterility"
+    assert page.status.kind != "error", page.status.text
+    assert "fixed safety requirement" in page.about.value
+    assert page.table.value == "" and page.candidate.options == ()
+    page.accept.click()
+    assert page.accept_status.kind == "error" and "no computed criterion" in page.accept_status.text
+    page.attribute.value = "viability"  # and back: candidates return
+    assert page.candidate.value == "ti_99_95"

@@ -158,11 +158,26 @@ _FIELD_NAMES = {
 }
 
 
+_PLAIN_WORDS = {
+    "greater_than_equal": "must be {ge} or more",
+    "greater_than": "must be more than {gt}",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "string_too_short": "must not be empty",
+    "string_too_long": "is too long (at most {max_length} characters)",
+    "literal_error": "must be one of {expected}",
+}
+
+
 def _profile_message(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
         loc = ".".join(str(x) for x in err.get("loc", ()))
         msg = str(err.get("msg", ""))
+        template = _PLAIN_WORDS.get(str(err.get("type", "")))
+        if template:
+            msg = template.format(**(err.get("ctx") or {}))
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         label = _FIELD_NAMES.get(loc)

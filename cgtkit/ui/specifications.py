@@ -126,8 +126,9 @@ class SpecificationsView:
                                       layout=w.Layout(width="520px"))
         self.justification = w.Textarea(layout=w.Layout(width="100%", height="130px"))
         self.justification.add_class("cgt-justification")
-        self.redraft = w.Button(description="Redraft justification", icon="refresh")
-        self.accept = w.Button(description="Accept into workbook", button_style="primary", icon="check")
+        self.redraft = w.Button(description="Redraft justification", icon="refresh", layout=w.Layout(width="auto"))
+        self.accept = w.Button(description="Accept into workbook", button_style="primary", icon="check",
+                               layout=w.Layout(width="auto"))
         self.accept.add_class("cgt-accept")
         self.accept_status = StatusArea()
         self.decisions = w.HTML()

@@ -17,15 +17,16 @@ def test_defaults_are_the_example_car_t() -> None:
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"lots_made": {"engineering": -1}}, "Engineering lots: Input should be greater than or equal to 0"),
+        ({"lots_made": {"engineering": -1}}, "Engineering lots: must be 0 or more"),
         ({"stage": "post-approval", "lots_made": {}}, "enter the lots made so far"),
         ({"stage": "phase 3", "lots_made": {"commercial": 2}}, "Commercial lots exist only after BLA approval"),
         ({"stage": "pre-IND", "lots_made": {"clinical": 1}}, "pre-IND stage the clinical lot count must be 0"),
         ({"stage": "phase 1", "lots_made": {"ppq": 1}}, "PPQ lots are made late in development"),
         ({"planned_change": "minor", "change_description": "  "}, "Describe the planned manufacturing change"),
         ({"modality": "plasmid"}, "Unknown modality 'plasmid'"),
-        ({"stage": "phase 4"}, "Stage"),
-        ({"shelf_life_days": 0}, "Shelf life"),
+        ({"stage": "phase 4"}, "Stage: must be one of 'pre-IND', 'phase 1'"),
+        ({"shelf_life_days": 0}, r"Shelf life \(days\): must be more than 0"),
+        ({"name": ""}, "Product name: must not be empty"),
     ],
 )
 def test_invalid_profiles_explain_themselves(fields: dict, message: str) -> None:

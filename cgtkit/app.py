@@ -25,7 +25,7 @@ class CgtkitVoila(Voila):
     def init_handlers(self) -> list[Any]:
         handlers = super().init_handlers()
         home = _join(self.server_url, "voila/render", HOME_NOTEBOOK)
-        return [(self.server_url, RedirectHandler, {"url": home}), *handlers]
+        return [(self.server_url, RedirectHandler, {"url": home, "permanent": False}), *handlers]
 
 
 main = CgtkitVoila.launch_instance

@@ -52,3 +52,9 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "make test" in ci.splitlines()[-1]
     assert "make test" in readme and "make app" in readme
+
+
+def test_binder_installs_cgtkit_and_the_voila_config() -> None:
+    post_build = (ROOT / "binder" / "postBuild").read_text()
+    assert "pip install --no-deps -e ." in post_build
+    assert "cp jupyter_config.json" in post_build and ".jupyter/jupyter_config.json" in post_build

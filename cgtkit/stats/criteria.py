@@ -264,6 +264,9 @@ def candidate_criteria(
     )
     if data.lots["censoring"].ne("none").any():
         notes.append("The observed range uses censored results at their reported limit.")
+    if "%" in spec.unit and any(c.low == 0.0 or c.high == 100.0 for c in candidates):
+        notes.append("A normal-theory limit fell outside 0-100% and is shown at the physical bound: with so few "
+                     "lots the normal model gives no usable limit on that side.")
     return CandidateSet(
         attribute=spec.id, label=spec.label, unit=spec.unit, n=n, scale=scale,
         limit_side=spec.limit_side, candidates=tuple(candidates), notes=tuple(notes), horizons=horizons,

@@ -79,6 +79,31 @@ def _pct(x: float) -> str:
     return "<0.1%" if x < 0.001 else f"{x:.1%}"
 
 
+def lots_table_html(view: SpecView) -> str:
+    """The selected lots as a collapsible table, as read from the data file."""
+    lots = view.data.lots
+    if lots.empty:
+        return ""
+    rows = "".join(
+        f"<tr><td>{esc(r.lot_id)}</td><td>{esc(r.lot_type)}</td><td>{r.manufacture_date:%Y-%m-%d}</td>"
+        f"<td class='num'>{esc(_lot_result(r))}</td></tr>"
+        for r in lots.itertuples()
+    )
+    return (
+        f"<details><summary>The {len(lots)} lots of this selection, in manufacture order</summary>"
+        "<table class='cgt-table'><tr><th>Lot</th><th>Type</th><th>Manufactured</th>"
+        f"<th class='num'>Result ({esc(view.spec.unit)})</th></tr>{rows}</table></details>"
+    )
+
+
+def _lot_result(row: object) -> str:
+    result = getattr(row, "result", None)
+    if isinstance(result, str) and result:
+        return result
+    prefix = {"left": "<", "right": ">"}.get(str(getattr(row, "censoring", "none")), "")
+    return f"{prefix}{getattr(row, 'value'):.4g}"
+
+
 def section(title: str) -> w.HTML:
     return w.HTML(f"<div class='cgt-section-title'>{esc(title)}</div>")
 
@@ -116,6 +141,8 @@ class SpecificationsView:
         self.candidate = w.Dropdown(description="Criterion", layout=w.Layout(width="520px"))
         self.candidate.add_class("cgt-candidate")
         self.lots_out = w.Output()
+        self.lots_table = w.HTML()
+        self.lots_table.add_class("cgt-lots-table")
         self.risk_out = w.Output()
         self.k_out = w.Output()
         self.replay_html = w.HTML()
@@ -160,10 +187,10 @@ class SpecificationsView:
         body: list[w.Widget] = [w.HTML(text["intro"]), w.VBox(controls), self.about]
         if mode == "investigational":
             body += [section("Proposed investigational criteria, all attributes"), self.table,
-                     section("The selected attribute"), self.lots_out, self.k_out]
+                     section("The selected attribute"), self.lots_out, self.lots_table, self.k_out]
         else:
             body += [section("Candidate criteria and their false-OOS risk"), self.table, self.candidate,
-                     self.lots_out, self.risk_out, self.k_out,
+                     self.lots_out, self.lots_table, self.risk_out, self.k_out,
                      section("Lifecycle replay: the lots in manufacture order"), self.replay_html, self.replay_out]
         body += [
             section("Record a decision"),
@@ -355,6 +382,7 @@ class SpecificationsView:
         self._show_figure(self.replay_out, build_replay_figure(view.data, r))
 
     def _draw_lots(self, view: SpecView) -> None:
+        self.lots_table.value = lots_table_html(view)
         if view.fixed or view.data.n == 0:
             self.lots_out.clear_output()
             return

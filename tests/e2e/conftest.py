@@ -108,6 +108,10 @@ def page(browser) -> Iterator[object]:  # noqa: ANN001
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(PAGE_TIMEOUT_MS)
+    console: list[str] = []  # kept for the stall report
+    pg.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+    pg.on("pageerror", lambda err: console.append(f"page error: {err}"))
+    pg.cgt_console = console
     yield pg
     context.close()
 
@@ -160,6 +164,8 @@ def _record_stall(pg, url: str, selector: str) -> None:  # noqa: ANN001
     pg.screenshot(path=str(ARTIFACTS / f"stall-{time.strftime('%H%M%S')}.png"))
     with (ARTIFACTS / "stalls.txt").open("a") as fh:
         fh.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {url} waiting for {selector}: opened again\n")
+        for line in getattr(pg, "cgt_console", [])[-30:]:
+            fh.write(f"    console {line}\n")
 
 
 def assert_clean(pg) -> None:  # noqa: ANN001

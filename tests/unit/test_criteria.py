@@ -166,3 +166,10 @@ def test_replay_of_a_stable_process_is_mostly_consistent() -> None:
 def test_replay_needs_enough_lots() -> None:
     with pytest.raises(InsufficientDataError, match="replay needs"):
         lifecycle_replay(_data([1.0, 2.0, 3.0], "potency"), checkpoints=(5, 10))
+
+
+def test_clipped_percent_limit_is_explained() -> None:
+    cs = candidate_criteria(_data([97, 80, 99], "viability"))  # 3 lots, wide spread: 99/99 limit < 0%
+    assert cs.get("ti_99_99").low == 0.0
+    assert any("physical bound" in note for note in cs.notes)
+    assert not any("physical bound" in n for n in candidate_criteria(_data([88, 90, 86, 91, 89], "viability")).notes)

@@ -161,3 +161,11 @@ def test_commercial_view_safety_attribute_clears_computed_outputs(store: Workboo
     assert page.accept_status.kind == "error" and "no computed criterion" in page.accept_status.text
     page.attribute.value = "viability"  # and back: candidates return
     assert page.candidate.value == "ti_99_95"
+
+
+def test_lots_table_shows_censored_and_pass_fail_results(store: WorkbookStore) -> None:
+    page = SpecificationsView(store, "investigational")
+    page.attribute.value = "endotoxin"
+    assert "&lt;0.5" in page.lots_table.value and "27 lots of this selection" in page.lots_table.value
+    page.attribute.value = "sterility"
+    assert ">pass<" in page.lots_table.value

@@ -275,8 +275,8 @@ class SpecificationsView:
         safety = self.model.mode == "investigational" and view.fixed
         self.flexibility.value = "CD-SAFETY-ATTRIBUTES" if safety else self.flexibility.options[0][1]
         self._redraft()
-        for msg in (view.candidates.notes if view.candidates else ()):
-            self.status.show("info", msg)
+        if view.candidates is not None and view.candidates.notes:
+            self.status.show("info", " ".join(view.candidates.notes))
 
     def _draw_about(self, view: SpecView) -> None:
         spec = view.spec

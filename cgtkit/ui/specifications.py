@@ -157,6 +157,9 @@ class SpecificationsView:
         self.accept = w.Button(description="Accept into workbook", button_style="primary", icon="check",
                                layout=w.Layout(width="auto"))
         self.accept.add_class("cgt-accept")
+        self.accept_all = w.Button(description="Accept all proposals", icon="check-square",
+                                   layout=w.Layout(width="auto"))
+        self.accept_all.add_class("cgt-accept-all")
         self.accept_status = StatusArea()
         self.decisions = w.HTML()
         self.decisions.add_class("cgt-decisions")
@@ -169,6 +172,7 @@ class SpecificationsView:
         self.candidate.observe(self.status.guarded(self._on_candidate), names="value")
         self.redraft.on_click(self.accept_status.guarded(lambda _b: self._redraft(force=True)))
         self.accept.on_click(self.accept_status.guarded(self._on_accept, busy=[self.accept]))
+        self.accept_all.on_click(self.accept_status.guarded(self._on_accept_all, busy=[self.accept_all]))
 
         self.widget = self._layout()
         with self.status.guard():
@@ -196,7 +200,9 @@ class SpecificationsView:
             section("Record a decision"),
             w.HTML("<p class='cgt-muted'>The draft below cites the method and numbers; edit it before you "
                    "accept. Accepted criteria go into the workbook for the decision record.</p>"),
-            self.flexibility, self.justification, w.HBox([self.accept, self.redraft]), self.accept_status,
+            self.flexibility, self.justification,
+            w.HBox([self.accept, self.redraft] + ([self.accept_all] if mode == "investigational" else [])),
+            self.accept_status,
             self.decisions,
         ]
         return page_frame(self.model.page_id, text["title"], text["subtitle"], body, self.status)
@@ -250,6 +256,23 @@ class SpecificationsView:
         self.model.use_session(session)
         self._show_decisions(session)
         self.accept_status.show("success", f"Recorded in the workbook ({decision.flexibility_id}, {self.view.spec.label}).")
+
+    def _on_accept_all(self, _button: w.Button) -> None:
+        decisions = self.model.all_proposal_decisions()
+
+        def add_all(session: Session) -> Session:
+            for d in decisions:
+                session = session.with_decision(d)
+            return session
+
+        session = self.store.update(add_all)
+        self.model.use_session(session)
+        self._show_decisions(session)
+        self.accept_status.show(
+            "success",
+            f"Recorded {len(decisions)} investigational criteria in the workbook, each with its drafted "
+            "justification (attributes without a usable proposal were skipped).",
+        )
 
     # -- drawing ----------------------------------------------------------
     def refresh(self) -> None:

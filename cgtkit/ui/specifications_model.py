@@ -252,6 +252,27 @@ class SpecificationsModel(HasTraits):
         )
 
 
+    def all_proposal_decisions(self) -> list[Decision]:
+        """Investigational mode: one decision per attribute with a usable proposal, drafted justifications."""
+        if self.mode != "investigational":
+            raise InsufficientDataError("Recording all proposals is for investigational criteria only.")
+        chosen = self.attribute
+        decisions = []
+        try:
+            for _label, attr in self.attribute_options():
+                self.attribute = attr
+                view = self.compute()
+                if not self.proposal_for(view).ok:
+                    continue
+                flexibility = "CD-SAFETY-ATTRIBUTES" if view.fixed else "CD-RELEASE-PERMISSIVE"
+                decisions.append(self.decision(view, self.default_justification(view), flexibility))
+        finally:
+            self.attribute = chosen
+        if not decisions:
+            raise InsufficientDataError("No attribute has a usable proposal in this selection of lots.")
+        return decisions
+
+
 def _limits(low: float | None, high: float | None, unit: str) -> str:
     if low is not None and high is not None:
         return f"{low:.4g} to {high:.4g} {unit}"

@@ -39,6 +39,9 @@ def test_clinical_safety_attribute_is_fixed(page, app_url: str) -> None:  # noqa
     assert "never computes or widens" in page.inner_text(".cgt-fixed")
     assert_clean(page)
     screenshot(page, "clinical_development-sterility")
+    page.click(".cgt-accept-all")
+    page.wait_for_selector(".cgt-msg-success:has-text('investigational criteria in the workbook')")
+    assert "Decisions recorded on this page: 10" in page.inner_text(".cgt-decisions")
 
 
 def test_too_few_lots_message_keeps_previous_results(page, app_url: str) -> None:  # noqa: ANN001

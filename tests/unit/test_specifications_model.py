@@ -169,3 +169,15 @@ def test_lots_table_shows_censored_and_pass_fail_results(store: WorkbookStore) -
     assert "&lt;0.5" in page.lots_table.value and "27 lots of this selection" in page.lots_table.value
     page.attribute.value = "sterility"
     assert ">pass<" in page.lots_table.value
+
+
+def test_accept_all_investigational_proposals(store: WorkbookStore) -> None:
+    page = SpecificationsView(store, "investigational")
+    page.attribute.value = "cd3_purity"
+    page.accept_all.click()
+    assert page.accept_status.kind == "success", page.accept_status.text
+    recorded = store.load().decisions_for("clinical_development")
+    by_attr = {d.inputs["attribute"]: d.flexibility_id for d in recorded}
+    assert by_attr["viability"] == "CD-RELEASE-PERMISSIVE" and by_attr["sterility"] == "CD-SAFETY-ATTRIBUTES"
+    assert len(recorded) == len(page.attribute.options)
+    assert page.attribute.value == "cd3_purity" and page.model.attribute == "cd3_purity"  # the choice is kept

@@ -93,7 +93,7 @@ class Session(BaseModel):
         from cgtkit.datafiles import data_dir
         from cgtkit.io import load_lots
 
-        session = cls(profile=ProductProfile())
+        session = cls(profile=ProductProfile.build())
         for name in EXAMPLE_DATASETS:
             path = data_dir() / "examples" / f"{name}.csv"
             session = session.with_dataset(name, load_lots(path), source=f"example:{path.name}")

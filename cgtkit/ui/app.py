@@ -63,7 +63,9 @@ def open_page(page_id: str) -> w.Widget:
 
     if page_id not in PAGE_MODULES:
         raise KeyError(f"unknown page {page_id!r}; known: {', '.join(PAGE_MODULES)}")
-    logging.basicConfig(level=logging.INFO, format="cgtkit %(levelname)s %(name)s: %(message)s")
+    from cgtkit.ui.shell import configure_logging
+
+    configure_logging()
     try:
         importlib.import_module(PAGE_MODULES[page_id])
     except Exception:  # noqa: BLE001 - build() reports it on the page

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -135,11 +136,39 @@ def page_frame(page_id: str, title: str, subtitle: str, body: list[w.Widget], st
 
 
 def error_page(page_id: str, exc: BaseException) -> w.VBox:
-    """What a page shows when it cannot be built at all: a sentence, never a traceback."""
+    """What a page shows when it cannot be built at all: a sentence, never a traceback.
+
+    If even the page frame cannot be built (say, ``data/pages.yaml`` is broken),
+    a bare frame without navigation carries the message.
+    """
     status = StatusArea()
     if isinstance(exc, CgtkitError):
+        log.info("page %s could not open: %s", page_id, exc)
         status.show("error", f"This page could not open: {exc}")
     else:
         log.error("page %s failed to build", page_id, exc_info=exc)
         status.show("error", "This page could not open. " + UNEXPECTED)
-    return page_frame(page_id, "cgtkit", "The page could not be built.", [], status)
+    try:
+        return page_frame(page_id, "cgtkit", "The page could not be built.", [], status)
+    except Exception:  # noqa: BLE001 - the frame's own data files are broken
+        log.exception("the page frame could not be built either")
+        box = w.VBox([style_widget(), w.HTML("<div class='cgt-header'><h1>cgtkit</h1></div>"), status])
+        box.add_class("cgt-page")
+        box.add_class(f"cgt-page-{page_id}")
+        return box
+
+
+def configure_logging() -> None:
+    """Send cgtkit's log to the kernel process's own stderr, which Voila writes to its server log.
+
+    ``sys.stderr`` in a kernel is forwarded to the page; a traceback logged
+    there would be shown to the user, which cgtkit never does.
+    """
+    if any(getattr(h, "_cgtkit", False) for h in log.handlers):
+        return
+    handler = logging.StreamHandler(sys.__stderr__)
+    handler.setFormatter(logging.Formatter("cgtkit %(levelname)s %(name)s: %(message)s"))
+    handler._cgtkit = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False

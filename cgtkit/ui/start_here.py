@@ -135,7 +135,7 @@ class StartHereView:
         self.catalog = load_catalog()
         self.status = StatusArea()
         session = store.load()
-        profile = session.profile or ProductProfile()
+        profile = session.profile or ProductProfile.build()
         types = load_product_types()
 
         self.name = w.Text(description="Product", value=profile.name, continuous_update=False)
@@ -238,7 +238,7 @@ class StartHereView:
         self._apply(profile, save=True)
 
     def _on_reset(self, _button: w.Button) -> None:
-        profile = ProductProfile()
+        profile = ProductProfile.build()
         self._filling = True
         try:
             self._fill(profile)

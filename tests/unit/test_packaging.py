@@ -50,8 +50,8 @@ def test_import_cgtkit_is_light() -> None:
 def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
-    assert "make test" in ci.splitlines()[-1]
-    assert "make test" in readme and "make app" in readme
+    assert ci.splitlines()[-1] == "./run test"
+    assert "./run test" in readme and "./run app" in readme
 
 
 def test_binder_installs_cgtkit_and_the_voila_config() -> None:

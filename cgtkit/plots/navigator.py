@@ -35,9 +35,9 @@ def build_timeline_figure(timeline: pd.DataFrame, current_stage: str) -> go.Figu
     fig.update_layout(
         template="plotly_white",
         height=120 + 24 * len(order),
-        margin=dict(l=190, r=20, t=60, b=40),
+        margin=dict(l=190, r=20, t=80, b=50),
         title=f"When each flexibility matters for this product (dotted line: now, {current_stage})",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
+        legend=dict(orientation="h", yanchor="top", y=-0.01, xanchor="left", x=0),
         xaxis=dict(categoryorder="array", categoryarray=list(STAGES), side="top", title=None),
         yaxis=dict(categoryorder="array", categoryarray=order[::-1], title=None),
         font=dict(size=12),

@@ -163,6 +163,10 @@ class SpecificationsView:
         self.accept_status = StatusArea()
         self.decisions = w.HTML()
         self.decisions.add_class("cgt-decisions")
+        self.remove_choice = w.Dropdown(description="Recorded", layout=w.Layout(width="520px"))
+        self.remove_button = w.Button(description="Remove from workbook", icon="trash", layout=w.Layout(width="auto"))
+        self.remove_button.add_class("cgt-remove-decision")
+        self.remove_box = w.HBox([self.remove_choice, self.remove_button])
 
         self.dataset.observe(self.status.guarded(self._on_dataset), names="value")
         self.attribute.observe(self.status.guarded(self._on_choice), names="value")
@@ -173,6 +177,7 @@ class SpecificationsView:
         self.redraft.on_click(self.accept_status.guarded(lambda _b: self._redraft(force=True)))
         self.accept.on_click(self.accept_status.guarded(self._on_accept, busy=[self.accept]))
         self.accept_all.on_click(self.accept_status.guarded(self._on_accept_all, busy=[self.accept_all]))
+        self.remove_button.on_click(self.accept_status.guarded(self._on_remove, busy=[self.remove_button]))
 
         self.widget = self._layout()
         with self.status.guard():
@@ -204,6 +209,7 @@ class SpecificationsView:
             w.HBox([self.accept, self.redraft] + ([self.accept_all] if mode == "investigational" else [])),
             self.accept_status,
             self.decisions,
+            self.remove_box,
         ]
         return page_frame(self.model.page_id, text["title"], text["subtitle"], body, self.status)
 
@@ -273,6 +279,16 @@ class SpecificationsView:
             f"Recorded {len(decisions)} investigational criteria in the workbook, each with its drafted "
             "justification (attributes without a usable proposal were skipped).",
         )
+
+    def _on_remove(self, _button: w.Button) -> None:
+        decision_id = self.remove_choice.value
+        if not decision_id:
+            self.accept_status.show("error", "No decision recorded on this page to remove.")
+            return
+        session = self.store.update(lambda s: s.without_decision(decision_id))
+        self.model.use_session(session)
+        self._show_decisions(session)
+        self.accept_status.show("success", "The decision was removed from the workbook.")
 
     # -- drawing ----------------------------------------------------------
     def refresh(self) -> None:
@@ -458,6 +474,11 @@ class SpecificationsView:
 
     def _show_decisions(self, session: Session) -> None:
         mine = session.decisions_for(self.model.page_id)
+        self._set_options(self.remove_choice, [
+            (f"{d.timestamp:%Y-%m-%d %H:%M} — {d.inputs.get('attribute', '')} — {d.flexibility_id}", d.id)
+            for d in reversed(mine)
+        ], mine[-1].id if mine else None)
+        self.remove_box.layout.display = "flex" if mine else "none"
         if not mine:
             self.decisions.value = "<p class='cgt-muted'>No decisions recorded on this page yet.</p>"
             return

@@ -87,6 +87,7 @@ class SpecificationsModel(HasTraits):
         super().__init__(mode=mode, **kwargs)
         self.session = session
         self._frames: dict[str, pd.DataFrame] = {}
+        self._proposals: dict[tuple[str, tuple[str, ...]], tuple[InvestigationalProposal, ...]] = {}
         self.reset()
 
     # -- options --------------------------------------------------------
@@ -140,6 +141,7 @@ class SpecificationsModel(HasTraits):
         """Follow a changed workbook, keeping the choices that still make sense."""
         self.session = session
         self._frames.clear()
+        self._proposals.clear()
         if self.dataset not in self.dataset_options:
             self.reset()
         elif self.attribute not in {a for _l, a in self.attribute_options()}:
@@ -154,10 +156,7 @@ class SpecificationsModel(HasTraits):
         spec = get_attribute(self.attribute)
         data = attribute_data(frame, spec, self.lot_types)
         if self.mode == "investigational":
-            proposals = tuple(
-                investigational_proposal(attribute_data(frame, get_attribute(a), self.lot_types))
-                for _l, a in self.attribute_options()
-            )
+            proposals = self._all_proposals(frame)
             k_table = self._k_table(spec) if spec.kind != "safety_fixed" else None
             return SpecView(spec=spec, data=data, proposals=proposals, k_table=k_table)
         if spec.kind == "safety_fixed":
@@ -172,6 +171,17 @@ class SpecificationsModel(HasTraits):
             problem = str(exc)
         return SpecView(spec=spec, data=data, candidates=candidates, replay=replay, replay_problem=problem,
                         k_table=self._k_table(spec))
+
+    def _all_proposals(self, frame: pd.DataFrame) -> tuple[InvestigationalProposal, ...]:
+        """Proposals for every attribute; they depend on the data set and lot types only, not on
+        which attribute is shown, so they are computed once per selection."""
+        key = (self.dataset, tuple(self.lot_types))
+        if key not in self._proposals:
+            self._proposals[key] = tuple(
+                investigational_proposal(attribute_data(frame, get_attribute(a), self.lot_types))
+                for _l, a in self.attribute_options()
+            )
+        return self._proposals[key]
 
     def _k_table(self, spec: AttributeSpec) -> pd.DataFrame:
         sided, _side = sidedness(spec)

@@ -8,7 +8,6 @@ through the :class:`~cgtkit.session.WorkbookStore`, so other pages see it.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import PurePath
 
@@ -78,21 +77,20 @@ def _upload_bytes(upload: w.FileUpload) -> tuple[str, bytes]:
 class WorkbookPanel(w.VBox):
     """Summary plus load/open/download/start-over controls."""
 
-    def __init__(self, store: WorkbookStore, on_change: Callable[[Session], None] | None = None) -> None:
+    def __init__(self, store: WorkbookStore) -> None:
         self.store = store
-        self.on_change = on_change
         self.status = StatusArea()
         self.summary = w.HTML()
         self.download = w.HTML()
         self.download.add_class("cgt-download-area")
-        self.download_button = w.Button(description="Download workbook", icon="download")
+        self.download_button = w.Button(description="Download workbook", icon="download", layout=w.Layout(width="auto"))
         self.download_button.add_class("cgt-download-button")
-        self.lot_upload = w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Load lot data")
+        self.lot_upload = w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Load lot data", layout=w.Layout(width="auto"))
         self.lot_upload.add_class("cgt-upload-lots")
-        self.workbook_upload = w.FileUpload(accept=".json", multiple=False, description="Open workbook")
+        self.workbook_upload = w.FileUpload(accept=".json", multiple=False, description="Open workbook", layout=w.Layout(width="auto"))
         self.workbook_upload.add_class("cgt-upload-workbook")
-        self.reset_button = w.Button(description="Start over on example data", icon="undo")
-        self.confirm_button = w.Button(description="Yes, replace my workbook", button_style="danger")
+        self.reset_button = w.Button(description="Start over on example data", icon="undo", layout=w.Layout(width="auto"))
+        self.confirm_button = w.Button(description="Yes, replace my workbook", button_style="danger", layout=w.Layout(width="auto"))
         self.cancel_button = w.Button(description="Cancel")
         self.confirm_box = w.HBox([self.confirm_button, self.cancel_button], layout=w.Layout(display="none"))
 
@@ -131,10 +129,6 @@ class WorkbookPanel(w.VBox):
         self.download.value = download_link_html(self.store.load())
         self.status.show("info", "Your download link is ready below: click it to save the workbook as a JSON file.")
 
-    def _changed(self, session: Session) -> None:
-        self.refresh(session)
-        if self.on_change:
-            self.on_change(session)
 
     def _on_lot_upload(self, change: dict) -> None:
         if not change["new"]:
@@ -155,7 +149,7 @@ class WorkbookPanel(w.VBox):
             session = self.store.update(add)
         finally:
             self.lot_upload.value = ()
-        self._changed(session)
+        self.refresh(session)
         self.status.show(
             "success",
             f"Loaded {name} as data set '{holder['name']}': {frame['lot_id'].nunique()} lots, "
@@ -171,7 +165,7 @@ class WorkbookPanel(w.VBox):
         finally:
             self.workbook_upload.value = ()
         self.store.replace(session)
-        self._changed(session)
+        self.refresh(session)
         self.status.show(
             "success",
             f"Opened {name}: {len(session.datasets)} data set(s), {len(session.decisions)} decision(s).",
@@ -191,5 +185,5 @@ class WorkbookPanel(w.VBox):
     def _on_reset(self, _button: w.Button) -> None:
         self.confirm_box.layout.display = "none"
         session = self.store.replace(Session.example())
-        self._changed(session)
+        self.refresh(session)
         self.status.show("success", "The workbook was reset to the example data and the example CAR-T profile.")

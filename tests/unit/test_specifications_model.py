@@ -181,3 +181,18 @@ def test_accept_all_investigational_proposals(store: WorkbookStore) -> None:
     assert by_attr["viability"] == "CD-RELEASE-PERMISSIVE" and by_attr["sterility"] == "CD-SAFETY-ATTRIBUTES"
     assert len(recorded) == len(page.attribute.options)
     assert page.attribute.value == "cd3_purity" and page.model.attribute == "cd3_purity"  # the choice is kept
+
+
+def test_a_recorded_decision_can_be_removed(store: WorkbookStore) -> None:
+    page = SpecificationsView(store, "commercial")
+    assert page.remove_box.layout.display == "none"
+    page.accept.click()
+    page.attribute.value = "cd3_purity"
+    page.accept.click()
+    assert len(store.load().decisions_for("commercial_specifications")) == 2
+    assert "cd3_purity" in page.remove_choice.label  # newest first
+    page.remove_button.click()
+    assert page.accept_status.kind == "success"
+    left = store.load().decisions_for("commercial_specifications")
+    assert [d.inputs["attribute"] for d in left] == ["viability"]
+    assert "Decisions recorded on this page: <b>1</b>" in page.decisions.value

@@ -44,11 +44,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    import cgtkit.ui.specifications as page_module
     from cgtkit.io import load_lots
     from cgtkit.session import Session, WorkbookStore
+    from cgtkit.ui import commercial_specifications as page_module
 
-    page_module.SpecificationsView._show_figure = staticmethod(lambda out, fig: None)  # no frontend here
+    # Figures are built as in the app (plotly objects, then JSON); only sending them is left out.
     work = Path(tempfile.mkdtemp(prefix="cgtkit-bench-"))
     csv = work / "lots.csv"
     synthetic_lots(args.lots).to_csv(csv, index=False)
@@ -56,10 +56,10 @@ def main() -> None:
     store.replace(Session().with_dataset("big", load_lots(csv), source="benchmark"))
 
     t0 = time.perf_counter()
-    view = page_module.SpecificationsView(store, "commercial")
+    view = page_module.build_page(store)
     build = time.perf_counter() - t0
     # criteria from all lot types, so the computations see every lot
-    for box in view.lot_boxes.values():
+    for box in view.controls.lot_boxes.values():
         box.value = True
 
     def timed(action) -> float:  # noqa: ANN001
@@ -68,8 +68,9 @@ def main() -> None:
         return time.perf_counter() - start
 
     actions = {
-        "change attribute": lambda: setattr(view.attribute, "value",
-                                            "transduction_efficiency" if view.attribute.value != "transduction_efficiency"
+        "change attribute": lambda: setattr(view.controls.attribute, "value",
+                                            "transduction_efficiency"
+                                            if view.controls.attribute.value != "transduction_efficiency"
                                             else "vector_copy_number"),
         "change two-sided k method": lambda: setattr(view.method, "value",
                                                      "howe" if view.method.value == "exact" else "exact"),

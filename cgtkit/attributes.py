@@ -1,4 +1,4 @@
-"""Metadata for quality attributes: label, unit, scale, limit side, and kind.
+"""Metadata for quality attributes: label, unit, scale, limit side, kind, physical bounds.
 
 The metadata lives in ``data/attributes.yaml`` and is validated with pydantic at
 load. Two kinds matter to the rest of cgtkit:
@@ -13,6 +13,12 @@ load. Two kinds matter to the rest of cgtkit:
     cgtkit, not a statement of FDA policy; which attributes count as safety
     attributes is the sponsor's call and a topic for the FDA meeting.
 
+``physical_bounds`` are the values an attribute cannot go beyond whatever the
+process does (0 and 100 for a percentage of a whole such as viability; only 0
+for a potency relative to a reference, a titer or a copy number). A normal
+model fitted to few lots can put a limit past them; the analyses clip limits at
+these bounds, and only at these: the unit is never parsed for a "%".
+
 User data may hold attributes that are not in the file: :func:`get_attribute`
 returns a default quantitative, normal, two-sided spec for those, so that any
 long-format data set works.
@@ -26,23 +32,30 @@ Example
 True
 >>> get_attribute("my_new_assay").label
 'my_new_assay'
+>>> get_attribute("viability").physical_bounds
+PhysicalBounds(low=0.0, high=100.0)
+>>> get_attribute("relative_potency").physical_bounds
+PhysicalBounds(low=0.0, high=None)
 """
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from cgtkit.errors import CatalogError
+from cgtkit.datafiles import load_model, repeated_ids
+from cgtkit.errors import CatalogError, entry_label, problem_sentence
+from cgtkit.vocab import AttributeKind, LimitSide, Scale
 
 __all__ = [
     "ATTRIBUTES_FILE",
     "AttributeSpec",
+    "PhysicalBounds",
     "attributes_for",
     "default_attribute",
     "get_attribute",
@@ -57,6 +70,38 @@ ATTRIBUTES_FILE = Path(__file__).resolve().parents[1] / "data" / "attributes.yam
 _SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 
+class PhysicalBounds(BaseModel):
+    """The values an attribute cannot physically go beyond; ``None`` for an open side.
+
+    >>> PhysicalBounds(low=0).clip(-3.2, 101.0)
+    (0.0, 101.0)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    low: float | None = None
+    high: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PhysicalBounds:
+        if self.low is None and self.high is None:
+            raise ValueError("physical_bounds needs a low or a high bound (or leave physical_bounds out)")
+        for name, value in (("low", self.low), ("high", self.high)):
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"physical_bounds.{name} must be a finite number; got {value}")
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            raise ValueError(f"physical_bounds.low ({self.low:g}) must be below physical_bounds.high ({self.high:g})")
+        return self
+
+    def clip(self, low: float | None, high: float | None) -> tuple[float | None, float | None]:
+        """Limits moved back inside the bounds; an open limit (``None``) stays open."""
+        if low is not None and self.low is not None:
+            low = max(low, self.low)
+        if high is not None and self.high is not None:
+            high = min(high, self.high)
+        return low, high
+
+
 class AttributeSpec(BaseModel):
     """One quality attribute.
 
@@ -68,16 +113,20 @@ class AttributeSpec(BaseModel):
         As shown on screen. ``unit`` is "" for pass/fail tests.
     products : tuple of str
         Example product ids that test this attribute (``car_t``, ``aav``).
-    kind : {"quantitative", "safety_fixed"}
-        See the module docstring.
+    kind : AttributeKind
+        ``quantitative`` or ``safety_fixed``; see the module docstring.
     result_type : {"numeric", "pass_fail"}
         Whether results are numbers (possibly censored, "<0.5") or pass/fail.
-    scale : {"normal", "lognormal"}
-        The scale on which the statistics work (lognormal: titers, copy
-        numbers, residual impurities). Not used for pass/fail results.
-    limit_side : {"lower", "upper", "two_sided"}
-        Which side of the distribution a specification limits. Not used for
-        pass/fail results.
+    scale : Scale
+        The scale on which the statistics work: ``normal``, or ``log`` for
+        log-normal attributes (titers, copy numbers, residual impurities).
+        Not used for pass/fail results.
+    limit_side : LimitSide
+        Which side of the distribution a specification limits (``lower``,
+        ``upper``, ``two_sided``). Not used for pass/fail results.
+    physical_bounds : PhysicalBounds or None
+        Numeric results only: the values the attribute cannot go beyond;
+        limits are clipped there. ``None``: no bound is known.
     fixed_requirement : str or None
         ``safety_fixed`` only: the requirement in plain words.
     source : str or None
@@ -100,10 +149,11 @@ class AttributeSpec(BaseModel):
     label: str = Field(min_length=1)
     unit: str
     products: tuple[str, ...] = ()
-    kind: Literal["quantitative", "safety_fixed"]
+    kind: AttributeKind
     result_type: Literal["numeric", "pass_fail"] = "numeric"
-    scale: Literal["normal", "lognormal"]
-    limit_side: Literal["lower", "upper", "two_sided"]
+    scale: Scale
+    limit_side: LimitSide
+    physical_bounds: PhysicalBounds | None = None
     fixed_requirement: str | None = None
     source: str | None = None
     verify: bool = False
@@ -111,8 +161,17 @@ class AttributeSpec(BaseModel):
     description: str = Field(min_length=1)
     in_catalog: bool = True
 
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _old_scale_spelling(cls, value: object) -> object:
+        if value == "lognormal":
+            raise ValueError("'lognormal' is spelled 'log' (scale: log); use normal or log")
+        return value
+
     @model_validator(mode="after")
     def _kind_rules(self) -> AttributeSpec:
+        if self.physical_bounds is not None and self.result_type == "pass_fail":
+            raise ValueError("a pass_fail attribute has no physical_bounds; remove them")
         if self.kind == "safety_fixed":
             if not (self.fixed_requirement and self.fixed_requirement.strip()):
                 raise ValueError("a safety_fixed attribute needs a fixed_requirement")
@@ -131,22 +190,28 @@ class AttributeSpec(BaseModel):
     @property
     def is_safety_fixed(self) -> bool:
         """True when the statistics must leave this attribute alone."""
-        return self.kind == "safety_fixed"
+        return self.kind is AttributeKind.SAFETY_FIXED
 
 
-def _entry_name(index: int, entry: object) -> str:
-    if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-        return f"entry {index + 1} (id '{entry['id']}')"
-    return f"entry {index + 1}"
+class _AttributesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    attributes: list[AttributeSpec]
 
 
-def _format_validation_error(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        parts.append(f"field '{loc}': {msg}" if loc else msg)
-    return "; ".join(parts)
+def _file_rules(where: str, index: int, spec: AttributeSpec) -> list[str]:
+    """The rules for an entry of the file that a spec built in code (:func:`default_attribute`) need not meet."""
+    entry = entry_label(index, spec)
+    problems = []
+    if "in_catalog" in spec.model_fields_set:
+        problems.append(("in_catalog", "is set by cgtkit; remove it from the file"))
+    if not _SNAKE_CASE.match(spec.id):
+        problems.append(("id", f"must be snake_case (e.g. 'cell_dose'); got '{spec.id}'"))
+    if not spec.products:
+        problems.append(("products", "list at least one product id (e.g. car_t)"))
+    for product in spec.products:
+        if not _SNAKE_CASE.match(product):
+            problems.append(("products", f"each product id must be snake_case (e.g. 'car_t'); got '{product}'"))
+    return [problem_sentence(message, where=where, entry=entry, field=field) for field, message in problems]
 
 
 @lru_cache(maxsize=8)
@@ -169,56 +234,18 @@ def load_attributes(path: str | Path | None = None) -> dict[str, AttributeSpec]:
     ------
     CatalogError
         When the file is missing, is not valid YAML, or an entry is invalid.
-        The message names the file and the entry.
+        The message names the file, the entry and the field, and says what to do.
     """
-    if path is None:
-        from cgtkit.datafiles import data_dir
-
-        file = data_dir() / "attributes.yaml"
-    else:
-        file = Path(path)
-    where = file.name
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CatalogError(f"{where}: cannot read the attribute file ({exc.strerror or exc}).") from exc
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"{where}: not valid YAML ({exc}). Fix the syntax at the position shown.") from exc
-
-    if not isinstance(raw, dict) or not isinstance(raw.get("attributes"), list):
-        raise CatalogError(f"{where}: expected a top-level key 'attributes' holding a list of attributes.")
-    unknown_top = set(raw) - {"attributes"}
-    if unknown_top:
-        raise CatalogError(f"{where}: unknown top-level key(s) {sorted(unknown_top)}; only 'attributes' is allowed.")
-
-    specs: dict[str, AttributeSpec] = {}
-    first_index: dict[str, int] = {}
-    for index, entry in enumerate(raw["attributes"]):
-        name = _entry_name(index, entry)
-        if not isinstance(entry, dict):
-            raise CatalogError(f"{where}, {name}: expected a mapping of fields, got {type(entry).__name__}.")
-        if "in_catalog" in entry:
-            raise CatalogError(f"{where}, {name}: 'in_catalog' is set by cgtkit; remove it from the file.")
-        try:
-            spec = AttributeSpec.model_validate(entry)
-        except ValidationError as exc:
-            raise CatalogError(f"{where}, {name}: {_format_validation_error(exc)}.") from exc
-        if not _SNAKE_CASE.match(spec.id):
-            raise CatalogError(f"{where}, {name}: id must be snake_case (e.g. 'cell_dose'), got '{spec.id}'.")
-        for product in spec.products:
-            if not _SNAKE_CASE.match(product):
-                raise CatalogError(f"{where}, {name}: product id must be snake_case (e.g. 'car_t'), got '{product}'.")
-        if not spec.products:
-            raise CatalogError(f"{where}, {name}: list at least one product id under 'products'.")
-        if spec.id in specs:
-            raise CatalogError(
-                f"{where}, {name}: id '{spec.id}' is already used by entry {first_index[spec.id] + 1}; ids must be unique."
-            )
-        specs[spec.id] = spec
-        first_index[spec.id] = index
-    if not specs:
-        raise CatalogError(f"{where}: the attribute list is empty.")
-    return specs
+    source = Path(path) if path is not None else "attributes.yaml"
+    where = Path(source).name
+    entries = load_model(source, _AttributesFile).attributes
+    if not entries:
+        raise CatalogError(f"{where}: the attribute list is empty; add at least one attribute under 'attributes'.")
+    problems = [problem for index, spec in enumerate(entries) for problem in _file_rules(where, index, spec)]
+    problems += repeated_ids(where, entries)
+    if problems:
+        raise CatalogError(" ".join(problems))
+    return {spec.id: spec for spec in entries}
 
 
 def attributes_for(product_id: str, *, path: str | Path | None = None) -> dict[str, AttributeSpec]:
@@ -244,18 +271,18 @@ def _normalise_id(attribute_id: str) -> str:
 def default_attribute(attribute_id: str) -> AttributeSpec:
     """The spec used for an attribute that is not in the metadata file.
 
-    Quantitative, normal scale, two-sided, unit "" (the data's own unit
-    applies), label = the id, ``in_catalog=False``.
+    Quantitative, normal scale, two-sided, no physical bounds, unit "" (the
+    data's own unit applies), label = the id, ``in_catalog=False``.
     """
     return AttributeSpec(
         id=attribute_id,
         label=attribute_id,
         unit="",
         products=(),
-        kind="quantitative",
+        kind=AttributeKind.QUANTITATIVE,
         result_type="numeric",
-        scale="normal",
-        limit_side="two_sided",
+        scale=Scale.NORMAL,
+        limit_side=LimitSide.TWO_SIDED,
         description=(
             "Not in cgtkit's attribute list: treated as quantitative, normal scale, two-sided. "
             "Check that this suits the attribute."

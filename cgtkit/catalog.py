@@ -11,8 +11,9 @@ it as data; this module only gives it a schema and checks it. Loading validates:
 * each entry cites at least one source, and every non-regulation source is dated.
 
 Any problem is a :class:`~cgtkit.errors.CatalogError` whose message names the
-entry id and the field, e.g. ``flexibilities.yaml, entry PV-PPQ-LOT-NUMBER, field
-sources: List should have at least 1 item``.
+file, the entry (position and id) and the field, and says what to do, e.g.
+``flexibilities.yaml, entry 9 (id 'PV-PPQ-LOT-NUMBER'): field 'sources': must
+have at least 1 item.`` (see :func:`cgtkit.datafiles.load_model`).
 
 Use :func:`load_catalog` (cached) in the workbook and :meth:`Catalog.from_yaml`
 to validate other content (tests, review of a proposed edit) without the cache.
@@ -21,7 +22,7 @@ to validate other content (tests, review of a proposed edit) without the cache.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 import datetime as _dt
 from functools import lru_cache
@@ -34,12 +35,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from cgtkit.errors import CatalogError
+from cgtkit.datafiles import data_dir, parse_yaml, read_yaml, repeated_ids, validate_data
+from cgtkit.errors import CatalogError, entry_label, problem_sentence
 from cgtkit.profile import STAGES, Stage
 
 CATALOG_FILE = "flexibilities.yaml"
@@ -306,40 +307,22 @@ class Catalog(_Strict):
         product_type_ids: set[str] | None = None,
     ) -> Catalog:
         """Validate parsed YAML; ``page_ids``/``product_type_ids`` default to the data files."""
-        if not isinstance(data, Mapping):
-            raise CatalogError(f"{where} must be a mapping with 'metadata' and 'flexibilities'.")
-        try:
-            catalog = cls.model_validate(data)
-        except ValidationError as exc:
-            raise CatalogError(_catalog_message(where, data, exc)) from exc
+        catalog = validate_data(data, cls, where=where)
         catalog._cross_check(where, page_ids, product_type_ids)
         return catalog
 
     @classmethod
     def from_yaml(cls, text_or_path: str | Path, **kwargs: Any) -> Catalog:
         """Validate YAML given as text or as a path (a :class:`~pathlib.Path`, or a str ending in .yaml/.yml)."""
-        import yaml
-
-        where = CATALOG_FILE
-        text: str
         if isinstance(text_or_path, Path) or (
             isinstance(text_or_path, str) and "\n" not in text_or_path and text_or_path.endswith((".yaml", ".yml"))
         ):
             path = Path(text_or_path)
-            where = str(path)
-            try:
-                text = path.read_text(encoding="utf-8")
-            except FileNotFoundError as exc:
-                raise CatalogError(f"Catalog file {path} is missing; restore it from the repository.") from exc
-        else:
-            text = text_or_path
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise CatalogError(f"{where} is not valid YAML: {exc}") from exc
-        return cls.from_data(data, where=where, **kwargs)
+            return cls.from_data(read_yaml(path), **{"where": path.name, **kwargs})
+        return cls.from_data(parse_yaml(text_or_path, where=CATALOG_FILE), **kwargs)
 
     def _cross_check(self, where: str, page_ids: set[str] | None, product_type_ids: set[str] | None) -> None:
+        """Ids and aliases are unique; pages and product types are those of their data files."""
         if page_ids is None:
             from cgtkit.pages import load_pages
 
@@ -348,25 +331,24 @@ class Catalog(_Strict):
             from cgtkit.profile import load_product_types
 
             product_type_ids = set(load_product_types())
-        seen: dict[str, str] = {}
-        for entry in self.flexibilities:
-            prefix = f"{where}, entry {entry.id}"
-            for name in (entry.id, *entry.aliases):
-                if name in seen:
-                    field = "id" if name == entry.id else "aliases"
-                    raise CatalogError(f"{prefix}, field {field}: {name!r} is already used by entry {seen[name]}.")
-                seen[name] = entry.id
+        entries = self.flexibilities
+        problems = repeated_ids(where, entries, lambda e: [("id", e.id), *(("aliases", a) for a in e.aliases)])
+        for index, entry in enumerate(entries):
             if entry.page not in page_ids:
-                raise CatalogError(
-                    f"{prefix}, field page: unknown page id {entry.page!r}; known: {', '.join(sorted(page_ids))}."
-                )
-            if entry.product_types != "all":
-                unknown = [t for t in entry.product_types if t not in product_type_ids]
-                if unknown:
-                    raise CatalogError(
-                        f"{prefix}, field product_types: unknown id(s) {', '.join(unknown)}; "
-                        f"known: {', '.join(sorted(product_type_ids))} (or 'all')."
-                    )
+                problems.append(problem_sentence(
+                    f"unknown page id '{entry.page}'; use one of {', '.join(sorted(page_ids))}",
+                    where=where, entry=entry_label(index, entry), field="page",
+                ))
+            types = [] if entry.product_types == "all" else entry.product_types
+            unknown = [t for t in types if t not in product_type_ids]
+            if unknown:
+                problems.append(problem_sentence(
+                    f"unknown id(s) {', '.join(unknown)}; use ids of product_types.yaml "
+                    f"({', '.join(sorted(product_type_ids))}) or 'all'",
+                    where=where, entry=entry_label(index, entry), field="product_types",
+                ))
+        if problems:
+            raise CatalogError(" ".join(problems))
 
     # -- look-up -----------------------------------------------------------
     def get(self, id_or_alias: str) -> Flexibility:
@@ -401,35 +383,10 @@ class Catalog(_Strict):
         return grouped
 
 
-def _catalog_message(where: str, data: Mapping[str, Any], exc: ValidationError) -> str:
-    """One sentence per problem, naming the entry id (not just its index) and the field."""
-    entries = data.get("flexibilities")
-    parts = []
-    for err in exc.errors():
-        loc = list(err.get("loc", ()))
-        msg = str(err.get("msg", ""))
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        if len(loc) >= 2 and loc[0] == "flexibilities" and isinstance(loc[1], int):
-            index = loc[1]
-            raw = entries[index] if isinstance(entries, list) and index < len(entries) else None
-            entry_id = raw.get("id") if isinstance(raw, Mapping) else None
-            label = f"entry {entry_id}" if entry_id else f"entry #{index + 1} (no id)"
-            field = ".".join(str(x) for x in loc[2:]) or "(the entry itself)"
-            parts.append(f"{label}, field {field}: {msg}")
-        else:
-            parts.append(f"{'.'.join(str(x) for x in loc) or '(top level)'}: {msg}")
-    return f"{where} is invalid: " + "; ".join(parts)
-
-
 @lru_cache(maxsize=4)
 def load_catalog(path: str | Path | None = None) -> Catalog:
     """The catalog from ``data/flexibilities.yaml`` (or ``path``), validated and cached.
 
     Call ``load_catalog.cache_clear()`` after editing the file in a running session.
     """
-    if path is None:
-        from cgtkit.datafiles import data_dir
-
-        path = data_dir() / CATALOG_FILE
-    return Catalog.from_yaml(Path(path))
+    return Catalog.from_yaml(Path(path) if path is not None else data_dir() / CATALOG_FILE)

@@ -1,17 +1,20 @@
-"""The workbook's pages: which exist, which are planned, and their links.
+"""The workbook's pages: which exist, which are planned, which module builds each.
 
-Read from ``data/pages.yaml`` so the home page, the navigator and the tests agree
-on one list. A page with ``notebook = None`` is planned: named, never linked.
+Read from ``data/pages.yaml`` so the app's navigation, the home page, the
+navigator and the tests agree on one list. A page with ``module = None`` is
+planned: named, never linked.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cgtkit.datafiles import read_yaml, validation_message
+from cgtkit.datafiles import load_model, repeated_ids
 from cgtkit.errors import CatalogError
+
+PAGES_FILE = "pages.yaml"
 
 
 class Page(BaseModel):
@@ -21,17 +24,25 @@ class Page(BaseModel):
 
     id: str
     title: str
-    notebook: str | None
+    module: str | None = Field(description="Module with build_page(store, page_id); None while planned.")
+    notebook: str | None = Field(description="Notebook that opens the app on this page; None while planned.")
     summary: str
+
+    @model_validator(mode="after")
+    def _built_pages_have_both(self) -> Page:
+        if (self.module is None) != (self.notebook is None):
+            raise ValueError("give both module and notebook, or neither (a planned page)")
+        return self
 
     @property
     def available(self) -> bool:
-        return self.notebook is not None
+        return self.module is not None
 
     @property
-    def voila_url(self) -> str | None:
-        """Relative link between pages served by ``voila notebooks/``."""
-        return f"./{self.notebook}" if self.notebook else None
+    def href(self) -> str | None:
+        """The in-app link: the app's router catches it without a reload; without the router
+        (e.g. JavaScript off) it opens the app on this page."""
+        return f"?page={self.id}" if self.available else None
 
 
 class _PagesFile(BaseModel):
@@ -42,15 +53,22 @@ class _PagesFile(BaseModel):
 
 @lru_cache(maxsize=1)
 def load_pages() -> tuple[Page, ...]:
-    """All pages in display order."""
-    try:
-        parsed = _PagesFile.model_validate(read_yaml("pages.yaml"))
-    except ValidationError as exc:
-        raise CatalogError(validation_message("data/pages.yaml", exc)) from exc
-    ids = [p.id for p in parsed.pages]
-    if len(ids) != len(set(ids)):
-        raise CatalogError("data/pages.yaml lists the same page id twice.")
+    """All pages in display order, from ``pages.yaml`` in :func:`cgtkit.datafiles.data_dir`.
+
+    Raises :class:`CatalogError` (naming the file, the entry and the field) when
+    the file is missing or invalid, or when two pages share an id. Cached: call
+    ``load_pages.cache_clear()`` after editing the file in a running session.
+    """
+    parsed = load_model(PAGES_FILE, _PagesFile)
+    problems = repeated_ids(PAGES_FILE, parsed.pages)
+    if problems:
+        raise CatalogError(" ".join(problems))
     return tuple(parsed.pages)
+
+
+def available_pages() -> tuple[Page, ...]:
+    """The pages that are built, in navigation order."""
+    return tuple(p for p in load_pages() if p.available)
 
 
 def page(page_id: str) -> Page:

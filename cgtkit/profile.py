@@ -15,13 +15,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cgtkit.datafiles import read_yaml, validation_message
-from cgtkit.errors import CatalogError, ProfileError
+from cgtkit.datafiles import load_model, repeated_ids
+from cgtkit.errors import CatalogError, ProfileError, describe_validation_error
 
 Stage = Literal["pre-IND", "phase 1", "phase 2", "phase 3", "BLA", "post-approval"]
 STAGES: tuple[Stage, ...] = ("pre-IND", "phase 1", "phase 2", "phase 3", "BLA", "post-approval")
 LOT_TYPES: tuple[str, ...] = ("engineering", "clinical", "ppq", "commercial")
 ChangeKind = Literal["none", "minor", "major"]
+PRODUCT_TYPES_FILE = "product_types.yaml"
 
 
 class ProductType(BaseModel):
@@ -44,11 +45,15 @@ class _ProductTypesFile(BaseModel):
 
 @lru_cache(maxsize=1)
 def load_product_types() -> dict[str, ProductType]:
-    """Modalities by id, in file order."""
-    try:
-        parsed = _ProductTypesFile.model_validate(read_yaml("product_types.yaml"))
-    except ValidationError as exc:
-        raise CatalogError(validation_message("data/product_types.yaml", exc)) from exc
+    """Modalities by id, in file order, from ``product_types.yaml`` in :func:`cgtkit.datafiles.data_dir`.
+
+    Raises :class:`CatalogError` (naming the file, the entry and the field) when
+    the file is missing or invalid, or when two product types share an id.
+    """
+    parsed = load_model(PRODUCT_TYPES_FILE, _ProductTypesFile)
+    problems = repeated_ids(PRODUCT_TYPES_FILE, parsed.product_types)
+    if problems:
+        raise CatalogError(" ".join(problems))
     return {pt.id: pt for pt in parsed.product_types}
 
 
@@ -144,6 +149,7 @@ def _combination_problems(p: ProductProfile) -> list[str]:
     return problems
 
 
+#: Form labels of the "Start here" page, used in messages instead of field paths.
 _FIELD_NAMES = {
     "lots_made.engineering": "Engineering lots",
     "lots_made.clinical": "Clinical lots",
@@ -158,28 +164,5 @@ _FIELD_NAMES = {
 }
 
 
-_PLAIN_WORDS = {
-    "greater_than_equal": "must be {ge} or more",
-    "greater_than": "must be more than {gt}",
-    "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "float_parsing": "must be a number",
-    "string_too_short": "must not be empty",
-    "string_too_long": "is too long (at most {max_length} characters)",
-    "literal_error": "must be one of {expected}",
-}
-
-
 def _profile_message(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err.get("loc", ()))
-        msg = str(err.get("msg", ""))
-        template = _PLAIN_WORDS.get(str(err.get("type", "")))
-        if template:
-            msg = template.format(**(err.get("ctx") or {}))
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        label = _FIELD_NAMES.get(loc)
-        parts.append(f"{label}: {msg}." if label else msg)
-    return "The product profile is not consistent. " + " ".join(parts)
+    return "The product profile is not consistent. " + describe_validation_error(exc, labels=_FIELD_NAMES)

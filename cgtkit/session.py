@@ -6,8 +6,25 @@ a page loads it when it opens and writes through ``store.update(...)``, which
 re-reads the file under a lock before applying its change, so two open pages
 never overwrite each other's work.
 
-The JSON file is versioned (``schema_version``). A file from an unknown or newer
-version is refused with a clear message rather than half-read.
+The JSON file is versioned (``schema_version``). A file from an older version is
+migrated step by step (:data:`MIGRATIONS`, one function per version, on the raw
+dict, before validation), so workbooks saved by earlier cgtkit releases keep
+opening with everything the user recorded; saving writes the current version. A
+file from an unknown or newer version is refused with a clear message rather
+than half-read.
+
+Schema history:
+
+1. Decisions as ``module`` + free-form ``inputs``/``result`` dicts; data-set
+   kinds told apart by a ``_stability`` name suffix.
+2. Decisions are typed kinds (:mod:`cgtkit.decisions`) with a ``page``; every
+   data set has a ``kind`` (:class:`cgtkit.vocab.DatasetKind`).
+
+>>> s = Session()
+>>> s.schema_version == SCHEMA_VERSION == 2
+True
+>>> migrate({"schema_version": 1, "datasets": {"x_stability": {"name": "x_stability"}}})["datasets"]
+{'x_stability': {'kind': 'stability', 'name': 'x_stability'}}
 """
 
 from __future__ import annotations
@@ -15,7 +32,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,13 +40,20 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from cgtkit.decisions import KIND_TAGS, Decision, DecisionBase, ToleranceBasis, parse_decision
 from cgtkit.errors import SessionError
 from cgtkit.profile import ProductProfile
+from cgtkit.vocab import AttributeKind, DatasetKind
 
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 1
+__all__ = [
+    "EXAMPLE_DATASETS", "MIGRATIONS", "SCHEMA_VERSION", "Dataset", "Decision", "Session", "WorkbookStore",
+    "dataset_kind", "default_workbook_path", "migrate",
+]
+
+SCHEMA_VERSION = 2
 WORKBOOK_ENV = "CGTKIT_WORKBOOK"
 EXAMPLE_DATASETS: tuple[str, ...] = ("car_t_lots", "aav_lots", "car_t_stability", "aav_stability")
 
@@ -39,19 +62,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class Decision(BaseModel):
-    """One decision the user took on a page, with what it rests on."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    module: str = Field(description="Page id where the decision was taken, e.g. 'commercial_specifications'.")
-    flexibility_id: str = Field(description="Catalog id of the flexibility the decision supports.")
-    inputs: dict[str, Any] = Field(default_factory=dict, description="What the computation used (data set, attribute, lots, settings).")
-    method: str = Field(description="The method, named precisely (e.g. 'normal tolerance interval, exact two-sided').")
-    result: dict[str, Any] = Field(default_factory=dict, description="The numbers the decision rests on.")
-    justification: str = Field(description="The user's justification text, citing the method.")
-    timestamp: datetime = Field(default_factory=_now)
-    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+def dataset_kind(frame: pd.DataFrame) -> DatasetKind:
+    """Stability when any row has a time point after release (``timepoint_months`` > 0), else lots."""
+    if "timepoint_months" in frame and bool((frame["timepoint_months"] > 0).any()):
+        return DatasetKind.STABILITY
+    return DatasetKind.LOTS
 
 
 class Dataset(BaseModel):
@@ -60,19 +75,169 @@ class Dataset(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
+    kind: DatasetKind = Field(description="Release results of lots, or a stability study: pages pick data sets by it.")
     source: str = Field(description="Where it came from: 'example:<file>' or 'upload:<file name>'.")
     loaded_at: datetime = Field(default_factory=_now)
     table_json: str = Field(description="The DataFrame as pandas 'table' JSON (schema + data), lossless.")
 
     @classmethod
-    def from_frame(cls, name: str, frame: pd.DataFrame, source: str) -> Dataset:
-        return cls(name=name, source=source, table_json=frame.to_json(orient="table", index=False, date_format="iso"))
+    def from_frame(cls, name: str, frame: pd.DataFrame, source: str, kind: DatasetKind | None = None) -> Dataset:
+        """Store ``frame``; its kind is read from its time points unless given."""
+        return cls(name=name, kind=kind or dataset_kind(frame), source=source,
+                   table_json=frame.to_json(orient="table", index=False, date_format="iso"))
 
     def frame(self) -> pd.DataFrame:
         """The lot data as a DataFrame, with the dtypes it was stored with."""
         import pandas as pd
 
         return pd.read_json(io.StringIO(self.table_json), orient="table")
+
+    def counts(self) -> tuple[int, int]:
+        """(lots, attributes), read with the standard library: the home page's summary must not
+        wait for pandas to load (about 1 s in a new kernel).
+
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"lot_id": ["A", "A", "B"], "attribute": ["x", "y", "x"], "value": [1, 2, 3]})
+        >>> Dataset.from_frame("d", frame, source="example:d.csv").counts()
+        (2, 2)
+        """
+        rows = json.loads(self.table_json).get("data", [])
+        return len({r.get("lot_id") for r in rows}), len({r.get("attribute") for r in rows})
+
+
+# -- migrations -------------------------------------------------------------
+# One function per old version: raw dict of version v -> raw dict of version v + 1.
+# They work on plain dicts before validation, never drop a value, and leave
+# anything they cannot read for validation to name.
+
+_V1_DECISION_BASE = ("id", "timestamp", "method", "justification")
+_V1_DECISION_FIELDS = frozenset((*_V1_DECISION_BASE, "module", "flexibility_id", "inputs", "result"))
+_V1_LOT_INPUTS = frozenset(("dataset", "attribute", "lot_types", "lots", "n"))
+_V1_COMMERCIAL_INPUTS = _V1_LOT_INPUTS | {"candidate", "k_method"}
+_V1_COMMERCIAL_RESULT = frozenset(("low", "high", "unit", "k"))
+_V1_INVESTIGATIONAL_RESULT = frozenset(("low", "high", "unit", "kind", "next_lot_outside"))
+_RISK_PREFIX = "risk_next_"
+
+
+def _v1_dataset_kind(name: str, dataset: dict[str, Any]) -> str:
+    """Schema 1 told a stability study by its name (``*_stability``); uploads also by their time points."""
+    if name.endswith("_stability"):
+        return DatasetKind.STABILITY.value
+    try:
+        rows = json.loads(dataset.get("table_json", ""))["data"]
+        later = any(isinstance(r.get("timepoint_months"), int | float) and r["timepoint_months"] > 0 for r in rows)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        later = False
+    return (DatasetKind.STABILITY if later else DatasetKind.LOTS).value
+
+
+def _v1_parts(d: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    inputs, result = d.get("inputs"), d.get("result")
+    if set(d) - _V1_DECISION_FIELDS or not isinstance(inputs, dict) or not isinstance(result, dict):
+        return None
+    return inputs, result
+
+
+def _v1_commercial(d: dict[str, Any], base: dict[str, Any]) -> dict[str, Any] | None:
+    """A schema-1 commercial criterion: inputs with a candidate, result with k and risk_next_<m>."""
+    parts = _v1_parts(d)
+    if parts is None:
+        return None
+    inputs, result = parts
+    risk_keys = [k for k in result if k.startswith(_RISK_PREFIX)]
+    horizons = [k.removeprefix(_RISK_PREFIX) for k in risk_keys]
+    if (set(inputs) != _V1_COMMERCIAL_INPUTS or set(result) - set(risk_keys) != _V1_COMMERCIAL_RESULT
+            or any(not m.isdigit() or str(int(m)) != m for m in horizons)):
+        return None
+    risk = sorted((int(m), result[k]) for m, k in zip(horizons, risk_keys, strict=True))
+    return {
+        **base, "kind": "commercial_criterion", "flexibility_id": d.get("flexibility_id"),
+        "dataset": inputs["dataset"], "attribute": inputs["attribute"], "lot_types": inputs["lot_types"],
+        "lot_ids": inputs["lots"], "n": inputs["n"], "candidate": inputs["candidate"], "k_method": inputs["k_method"],
+        "low": result["low"], "high": result["high"], "unit": result["unit"], "k": result["k"],
+        "risk": [{"horizon": m, "probability": p} for m, p in risk],
+    }
+
+
+def _v1_investigational(d: dict[str, Any], base: dict[str, Any]) -> dict[str, Any] | None:
+    """A schema-1 investigational criterion (one attribute) becomes a set of one.
+
+    Schema 1 stored "accept all" as one decision per attribute, each with its
+    own id, justification and flexibility; keeping them as separate sets keeps
+    all three (grouping would merge justifications and ids).
+    """
+    parts = _v1_parts(d)
+    if parts is None:
+        return None
+    inputs, result = parts
+    method = d.get("method")
+    if set(inputs) != _V1_LOT_INPUTS or set(result) != _V1_INVESTIGATIONAL_RESULT or not isinstance(method, str):
+        return None
+    tolerance = None
+    if result["kind"] != AttributeKind.SAFETY_FIXED.value:
+        try:
+            basis = ToleranceBasis.from_label(method)  # schema 1 named the basis only in the method
+        except ValidationError:
+            return None
+        tolerance = None if basis is None else basis.model_dump()
+    criterion = {
+        "attribute": inputs["attribute"], "attribute_kind": result["kind"], "flexibility_id": d.get("flexibility_id"),
+        "low": result["low"], "high": result["high"], "unit": result["unit"], "lot_ids": inputs["lots"],
+        "n": inputs["n"], "tolerance": tolerance, "next_lot_outside": result["next_lot_outside"],
+    }
+    return {**base, "kind": "investigational_criteria", "dataset": inputs["dataset"],
+            "lot_types": inputs["lot_types"], "criteria": [criterion]}
+
+
+def _v1_decision(d: Any) -> Any:
+    """A schema-1 decision as a typed kind when every field has a typed home, else as a legacy decision."""
+    if not isinstance(d, dict):
+        return d  # validation names it
+    base = {k: d[k] for k in _V1_DECISION_BASE if k in d}
+    if "module" in d:
+        base["page"] = d["module"]
+    for build in (_v1_commercial, _v1_investigational):
+        typed = build(d, base)
+        if typed is None:
+            continue
+        try:
+            parse_decision(typed)
+        except ValidationError:
+            continue
+        return typed
+    legacy = {**base, "kind": "legacy", "from_schema": 1,
+              "extra": {k: v for k, v in d.items() if k not in (*_V1_DECISION_BASE, "module", "flexibility_id")}}
+    if "flexibility_id" in d:
+        legacy["flexibility_id"] = d["flexibility_id"]
+    return legacy
+
+
+def _v1_to_v2(raw: dict[str, Any]) -> dict[str, Any]:
+    """Typed decisions and data-set kinds (see the module docstring)."""
+    out = dict(raw, schema_version=2)
+    datasets = raw.get("datasets")
+    if isinstance(datasets, dict):
+        out["datasets"] = {
+            name: ({"kind": _v1_dataset_kind(name, ds), **ds} if isinstance(ds, dict) and "kind" not in ds else ds)
+            for name, ds in datasets.items()
+        }
+    decisions = raw.get("decisions")
+    if isinstance(decisions, list):
+        out["decisions"] = [_v1_decision(d) for d in decisions]
+    return out
+
+
+#: Migration from each old schema version to the next.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+
+
+def migrate(raw: dict[str, Any]) -> dict[str, Any]:
+    """The raw workbook dict brought to :data:`SCHEMA_VERSION` (unchanged if already there)."""
+    version = raw["schema_version"]
+    while version < SCHEMA_VERSION:
+        raw = MIGRATIONS[version](raw)
+        version = raw["schema_version"]
+    return raw
 
 
 class Session(BaseModel):
@@ -102,12 +267,12 @@ class Session(BaseModel):
     def with_profile(self, profile: ProductProfile) -> Session:
         return self.model_copy(update={"profile": profile})
 
-    def with_dataset(self, name: str, frame: pd.DataFrame, source: str) -> Session:
+    def with_dataset(self, name: str, frame: pd.DataFrame, source: str, kind: DatasetKind | None = None) -> Session:
         datasets = dict(self.datasets)
-        datasets[name] = Dataset.from_frame(name, frame, source)
+        datasets[name] = Dataset.from_frame(name, frame, source, kind)
         return self.model_copy(update={"datasets": datasets})
 
-    def with_decision(self, decision: Decision) -> Session:
+    def with_decision(self, decision: DecisionBase) -> Session:
         return self.model_copy(update={"decisions": (*self.decisions, decision)})
 
     def without_decision(self, decision_id: str) -> Session:
@@ -119,8 +284,9 @@ class Session(BaseModel):
             raise SessionError(f"The workbook has no data set named {name!r} (loaded: {known}).")
         return self.datasets[name].frame()
 
-    def decisions_for(self, module: str) -> tuple[Decision, ...]:
-        return tuple(d for d in self.decisions if d.module == module)
+    def decisions_for(self, page: str) -> tuple[Decision, ...]:
+        """The decisions taken on one page, oldest first."""
+        return tuple(d for d in self.decisions if d.page == page)
 
     # -- JSON round trip --------------------------------------------------
     def to_json(self) -> str:
@@ -145,10 +311,11 @@ class Session(BaseModel):
         if version < 1:
             raise SessionError(f"{source} has unknown workbook schema {version}; this cgtkit reads schema 1 to {SCHEMA_VERSION}.")
         try:
-            return cls.model_validate(raw)
+            return cls.model_validate(migrate(raw))
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ()))
+            # the decision kind's tag in the location says nothing to the user: leave it out
+            where = ".".join(str(p) for p in first.get("loc", ()) if p not in KIND_TAGS)
             raise SessionError(
                 f"{source} is damaged: field {where or '(top level)'}: {first.get('msg')} "
                 f"({exc.error_count()} problem(s) in all)."
@@ -202,6 +369,15 @@ class WorkbookStore:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def stamp(self) -> tuple[int, int] | None:
+        """A cheap fingerprint of the saved file (modification time, size): a page compares it with
+        the one it last saw to know whether another page or tab changed the workbook."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
 
     def load(self) -> Session:
         """The saved session; on first use, a new session on the example data (saved)."""

@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from cgtkit.stats.criteria import AttributeData, Candidate, LifecycleReplay
+from cgtkit.analyses.lifecycle import LifecycleReplay
+from cgtkit.analyses.specifications import AttributeData, Candidate
+from cgtkit.vocab import Scale
 
 LOT_TYPE_COLOURS = {
     "engineering": "#9aa5b1",
@@ -29,8 +31,8 @@ LAYOUT = dict(
 )
 
 
-def _axis_type(scale: str) -> str:
-    return "log" if scale == "log" else "linear"
+def _axis_type(scale: Scale | str) -> str:
+    return "log" if Scale(scale) is Scale.LOG else "linear"
 
 
 def _limit_lines(fig: go.Figure, low: float | None, high: float | None, name: str, colour: str, dash: str) -> None:
@@ -44,7 +46,7 @@ def _limit_lines(fig: go.Figure, low: float | None, high: float | None, name: st
 
 
 def build_lots_figure(
-    data: AttributeData, low: float | None, high: float | None, label: str, scale: str = "normal"
+    data: AttributeData, low: float | None, high: float | None, label: str, scale: Scale | str = Scale.NORMAL
 ) -> go.Figure:
     """Each lot's result in manufacture order, coloured by lot type, with the chosen limits."""
     lots = data.lots
@@ -141,7 +143,7 @@ def build_replay_figure(data: AttributeData, replay: LifecycleReplay) -> go.Figu
             go.Scatter(
                 x=x[flagged], y=pts["value"][flagged], mode="markers", name="control-chart signal",
                 marker=dict(color="#c53030", size=11, symbol="x"),
-                text=pts["rules"][flagged] if "rules" in pts else None,
+                text=[", ".join(rule.value for rule in hits) for hits in pts["rules"][flagged]],
                 hovertemplate="lot %{x}<br>rules: %{text}<extra></extra>",
             )
         )

@@ -21,6 +21,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
@@ -28,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from cgtkit.errors import InsufficientDataError
-from cgtkit.stats.tolerance import _as_finite_1d
+from cgtkit.stats._checks import as_finite_1d
 
 __all__ = [
     "D2_SPAN2",
@@ -36,6 +37,7 @@ __all__ = [
     "RULES",
     "ChartSignals",
     "ControlChartResult",
+    "RunRule",
     "individuals_chart",
 ]
 
@@ -48,13 +50,43 @@ D2_SPAN2 = 1.128
 #: Appendix Table VI).
 D4_SPAN2 = 3.267
 
-#: The Western Electric zone rules (Western Electric 1956; NIST e-Handbook 6.3.2).
-RULES: Mapping[str, str] = MappingProxyType(
+class RunRule(StrEnum):
+    """The Western Electric zone rules (Western Electric 1956; NIST e-Handbook 6.3.2).
+
+    A member equals its short name (``RunRule.WE1 == "we1"``), so results
+    read and compare as plain strings too.
+
+    >>> RunRule("we4").signals_shift, RunRule.WE1.signals_shift
+    (True, False)
+    """
+
+    WE1 = "we1"
+    WE2 = "we2"
+    WE3 = "we3"
+    WE4 = "we4"
+
+    @property
+    def description(self) -> str:
+        return RULES[self]
+
+    @property
+    def number(self) -> int:
+        """1-4, as the rules are cited."""
+        return int(self.value[-1])
+
+    @property
+    def signals_shift(self) -> bool:
+        """Rules 2-4 fire on a run of lots, i.e. a sustained shift; rule 1 on one outlying lot."""
+        return self is not RunRule.WE1
+
+
+#: What each rule looks for.
+RULES: Mapping[RunRule, str] = MappingProxyType(
     {
-        "we1": "1 point beyond 3 sigma",
-        "we2": "2 of 3 consecutive points beyond 2 sigma on the same side",
-        "we3": "4 of 5 consecutive points beyond 1 sigma on the same side",
-        "we4": "8 consecutive points on the same side of the centre line",
+        RunRule.WE1: "1 point beyond 3 sigma",
+        RunRule.WE2: "2 of 3 consecutive points beyond 2 sigma on the same side",
+        RunRule.WE3: "4 of 5 consecutive points beyond 1 sigma on the same side",
+        RunRule.WE4: "8 consecutive points on the same side of the centre line",
     }
 )
 
@@ -72,21 +104,21 @@ class ChartSignals:
 
     Attributes
     ----------
-    first_index : Mapping[str, int or None]
+    first_index : Mapping[RunRule, int or None]
         For each rule applied (``"we1"`` ... ``"we4"``), the 0-based position
         of the first lot where it fires, or ``None``.
-    first_label : Mapping[str, str or None]
+    first_label : Mapping[RunRule, str or None]
         The same, as the lot label.
-    n_flagged : Mapping[str, int]
+    n_flagged : Mapping[RunRule, int]
         Number of lots flagged by each rule.
     verdict : str
         Plain-words conclusion, e.g. ``"No special-cause signal ..."`` or
         ``"Special-cause signal: shift detected from lot 12 ..."``.
     """
 
-    first_index: Mapping[str, int | None]
-    first_label: Mapping[str, str | None]
-    n_flagged: Mapping[str, int]
+    first_index: Mapping[RunRule, int | None]
+    first_label: Mapping[RunRule, str | None]
+    n_flagged: Mapping[RunRule, int]
     verdict: str
 
     def to_frame(self) -> pd.DataFrame:
@@ -134,7 +166,7 @@ class ControlChartResult:
         Number of leading lots used to set the limits.
     n : int
         Total number of lots charted.
-    rules : tuple of str
+    rules : tuple of RunRule
         Rules applied.
     points : pandas.DataFrame
         One row per lot; see :meth:`to_frame`.
@@ -155,7 +187,7 @@ class ControlChartResult:
     d2: float
     baseline_n: int
     n: int
-    rules: tuple[str, ...]
+    rules: tuple[RunRule, ...]
     points: pd.DataFrame = field(repr=False, compare=False)
     signals: ChartSignals
     note: str
@@ -175,26 +207,26 @@ class ControlChartResult:
             A copy of :attr:`points` with columns ``index`` (0-based position),
             ``label``, ``value``, ``in_baseline``, ``moving_range`` (NaN for
             the first lot), ``z`` (distance from the centre line in sigmas),
-            ``mr_above_ucl``, ``rules`` (comma-separated rule names that flag
-            the lot, ``""`` if none) and ``out_of_control`` (bool).
+            ``mr_above_ucl``, ``rules`` (the tuple of :class:`RunRule` that
+            flag the lot, ``()`` if none) and ``out_of_control`` (bool).
         """
         return self.points.copy()
 
 
-def _flags(z: np.ndarray, rules: Sequence[str]) -> dict[str, np.ndarray]:
+def _flags(z: np.ndarray, rules: Sequence[str]) -> dict[RunRule, np.ndarray]:
     """Boolean flag arrays per rule; a lot is flagged where it completes a pattern."""
     n = z.size
-    out: dict[str, np.ndarray] = {}
-    for rule in rules:
+    out: dict[RunRule, np.ndarray] = {}
+    for rule in map(RunRule, rules):
         flag = np.zeros(n, dtype=bool)
-        if rule == "we1":
+        if rule is RunRule.WE1:
             flag = np.abs(z) > 3.0
         else:
             for sign in (1.0, -1.0):
                 side = sign * z
-                if rule == "we2":
+                if rule is RunRule.WE2:
                     beyond, window, needed = side > 2.0, 3, 2
-                elif rule == "we3":
+                elif rule is RunRule.WE3:
                     beyond, window, needed = side > 1.0, 5, 4
                 else:  # we4
                     beyond, window, needed = side > 0.0, 8, 8
@@ -202,7 +234,7 @@ def _flags(z: np.ndarray, rules: Sequence[str]) -> dict[str, np.ndarray]:
                     if not beyond[i]:
                         continue  # the flagged lot must itself be part of the pattern
                     start = i - window + 1
-                    if start < 0 and rule == "we4":
+                    if start < 0 and rule is RunRule.WE4:
                         continue  # a run of 8 needs 8 lots
                     if int(beyond[max(start, 0) : i + 1].sum()) >= needed:
                         flag[i] = True
@@ -213,7 +245,7 @@ def _flags(z: np.ndarray, rules: Sequence[str]) -> dict[str, np.ndarray]:
 def individuals_chart(
     values: Sequence[float] | np.ndarray,
     baseline_n: int | None = None,
-    rules: Sequence[str] = ("we1", "we2", "we3", "we4"),
+    rules: Sequence[str] = tuple(RunRule),
     labels: Sequence[object] | None = None,
 ) -> ControlChartResult:
     """Individuals (I-MR) control chart with Western Electric run rules.
@@ -225,7 +257,7 @@ def individuals_chart(
     baseline_n : int, optional
         Use the first ``baseline_n`` lots (at least 2) to set the centre line
         and limits; later lots are judged against them. Default: all lots.
-    rules : sequence of {"we1", "we2", "we3", "we4"}, default all four
+    rules : sequence of RunRule or {"we1", "we2", "we3", "we4"}, default all four
         Western Electric rules to apply: 1 = one point beyond 3 sigma;
         2 = 2 of 3 consecutive points beyond 2 sigma on the same side;
         3 = 4 of 5 consecutive points beyond 1 sigma on the same side;
@@ -243,8 +275,11 @@ def individuals_chart(
     Raises
     ------
     cgtkit.errors.InsufficientDataError
-        Fewer than 2 lots (or ``baseline_n < 2``), non-finite values, all
-        baseline lots identical (zero moving range), or an unknown rule.
+        Fewer than 2 lots, non-finite values, or all baseline lots identical
+        (zero moving range).
+    ValueError
+        ``baseline_n`` not a whole number from 2 to the number of lots, an
+        unknown rule, or not one label per lot.
 
     Notes
     -----
@@ -270,7 +305,7 @@ def individuals_chart(
     >>> chart.signals.first_index["we1"]
     6
     """
-    x = _as_finite_1d(values)
+    x = as_finite_1d(values)
     n = x.size
     if n < 2:
         raise InsufficientDataError(
@@ -285,27 +320,26 @@ def individuals_chart(
         except (TypeError, ValueError):
             whole = False
         if not whole:
-            raise InsufficientDataError(
+            raise ValueError(
                 f"baseline_n must be a whole number of lots; got {baseline_n!r}."
             )
         base = int(baseline_n)
         if base < 2 or base > n:
-            raise InsufficientDataError(
+            raise ValueError(
                 f"baseline_n is {base}, but it must be at least 2 and at most the number of "
                 f"lots ({n}). Choose how many of the first lots set the limits."
             )
-    rules = tuple(str(r).lower() for r in ([rules] if isinstance(rules, str) else rules))
-    unknown = [r for r in rules if r not in RULES]
+    names = tuple(str(r).lower() for r in ([rules] if isinstance(rules, str) else rules))
+    unknown = [r for r in names if r not in {rule.value for rule in RunRule}]
     if unknown:
-        raise InsufficientDataError(
-            f"Unknown rule(s) {unknown}; choose from {', '.join(RULES)}."
-        )
+        raise ValueError(f"Unknown rule(s) {unknown}; choose from {', '.join(RULES)}.")
+    rules = tuple(RunRule(r) for r in names)
     if labels is None:
         label_list = [str(i + 1) for i in range(n)]
     else:
         label_list = [str(v) for v in labels]
         if len(label_list) != n:
-            raise InsufficientDataError(
+            raise ValueError(
                 f"{len(label_list)} labels were given for {n} values; give one label per lot."
             )
 
@@ -325,10 +359,8 @@ def individuals_chart(
     z = (x - centre) / sigma
     flags = _flags(z, rules)
     moving_range = np.concatenate([[np.nan], np.abs(np.diff(x))])
-    rule_text = [
-        ",".join(r for r in rules if flags[r][i]) for i in range(n)
-    ]
-    out_of_control = np.array([bool(t) for t in rule_text])
+    hits = [tuple(r for r in rules if flags[r][i]) for i in range(n)]
+    out_of_control = np.array([bool(h) for h in hits], dtype=bool)
     points = pd.DataFrame(
         {
             "index": np.arange(n),
@@ -338,29 +370,29 @@ def individuals_chart(
             "moving_range": moving_range,
             "z": z,
             "mr_above_ucl": np.nan_to_num(moving_range, nan=0.0) > mr_ucl,
-            "rules": rule_text,
+            "rules": hits,
             "out_of_control": out_of_control,
         }
     )
 
-    first_index: dict[str, int | None] = {}
-    first_label: dict[str, str | None] = {}
-    n_flagged: dict[str, int] = {}
+    first_index: dict[RunRule, int | None] = {}
+    first_label: dict[RunRule, str | None] = {}
+    n_flagged: dict[RunRule, int] = {}
     for r in rules:
-        hits = np.flatnonzero(flags[r])
-        first_index[r] = int(hits[0]) if hits.size else None
-        first_label[r] = label_list[int(hits[0])] if hits.size else None
-        n_flagged[r] = int(hits.size)
+        where = np.flatnonzero(flags[r])
+        first_index[r] = int(where[0]) if where.size else None
+        first_label[r] = label_list[int(where[0])] if where.size else None
+        n_flagged[r] = int(where.size)
 
     phrases = []
     for r in rules:
         i = first_index[r]
         if i is None:
             continue
-        if r == "we1":
+        if r is RunRule.WE1:
             direction = "above the upper" if z[i] > 0 else "below the lower"
             phrases.append(f"lot {label_list[i]} is {direction} control limit (rule 1)")
-        elif r == "we4":
+        elif r is RunRule.WE4:
             start = i - 7
             direction = "above" if z[i] > 0 else "below"
             phrases.append(
@@ -369,9 +401,8 @@ def individuals_chart(
             )
         else:
             direction = "high" if z[i] > 0 else "low"
-            number = "2" if r == "we2" else "3"
             phrases.append(
-                f"shift detected from lot {label_list[i]}: {RULES[r]} ({direction}; rule {number})"
+                f"shift detected from lot {label_list[i]}: {RULES[r]} ({direction}; rule {r.number})"
             )
     if phrases:
         verdict = "Special-cause signal: " + "; ".join(phrases) + "."

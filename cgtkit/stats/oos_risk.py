@@ -7,7 +7,10 @@ made by the *same* normal process (no drift):
 * what is the chance that the next single lot is out of specification
   (:func:`future_lot_oos_probability`, exact via the t distribution), and
 * what is the chance that at least one of the next ``m`` lots is out of
-  specification (:func:`prob_any_oos`).
+  specification (:func:`prob_any_oos`),
+
+and, for limits at the observed minimum and maximum instead, the same risk for
+any continuous distribution (:func:`nonparametric_any_outside`).
 
 The second is not ``1 - (1 - p)^m``: all future lots are judged against the
 *same* estimated limits, so their outcomes are positively correlated (if the
@@ -35,14 +38,14 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
-from cgtkit.errors import InsufficientDataError
-from cgtkit.stats.tolerance import _check_n, _check_sided
+from cgtkit.stats._checks import check_n, check_sided
 
 __all__ = [
     "OosRiskResult",
     "future_lot_oos_probability",
+    "nonparametric_any_outside",
     "oos_risk_table",
     "prob_any_oos",
 ]
@@ -67,13 +70,13 @@ _REFERENCE = (
 
 def _check_k(k: object) -> float:
     if isinstance(k, bool) or not isinstance(k, numbers.Real):
-        raise InsufficientDataError(
+        raise ValueError(
             f"k (the number of standard deviations from the mean to each limit) must be a "
             f"positive number such as 3; got {k!r}."
         )
     value = float(k)
     if not math.isfinite(value) or value <= 0.0:
-        raise InsufficientDataError(
+        raise ValueError(
             f"k (the number of standard deviations from the mean to each limit) must be a "
             f"positive finite number such as 3; got {k!r}."
         )
@@ -82,14 +85,35 @@ def _check_k(k: object) -> float:
 
 def _check_m(m: object) -> int:
     if isinstance(m, bool) or not isinstance(m, numbers.Real):
-        raise InsufficientDataError(
+        raise ValueError(
             f"m_future (number of future lots) must be a whole number of at least 1; got {m!r}."
         )
     if not float(m).is_integer() or m < 1:
-        raise InsufficientDataError(
+        raise ValueError(
             f"m_future (number of future lots) must be a whole number of at least 1; got {m!r}."
         )
     return int(m)
+
+
+def nonparametric_any_outside(n: int, m: int, sided: int = 2) -> float:
+    """P(at least one of ``m`` future lots falls outside the min/max of ``n`` past lots).
+
+    Distribution-free: by exchangeability of the n + m lots, all m fall inside
+    the observed range exactly when the smallest and largest of all n + m come
+    from the first n, probability n(n-1) / ((n+m)(n+m-1)); one-sided (only the
+    maximum, or only the minimum), n/(n+m) (Hahn and Meeker 1991, ch. 5). For
+    m = 1 this is 2/(n+1) and 1/(n+1).
+
+    Examples
+    --------
+    >>> round(nonparametric_any_outside(10, 1), 4), round(nonparametric_any_outside(10, 1, sided=1), 4)
+    (0.1818, 0.0909)
+    """
+    n = check_n(n)
+    m = _check_m(m)
+    sided = check_sided(sided)
+    inside = n * (n - 1) / ((n + m) * (n + m - 1)) if sided == 2 else n / (n + m)
+    return 1.0 - inside
 
 
 def future_lot_oos_probability(n: int, k: float, sided: int = 2) -> float:
@@ -114,7 +138,9 @@ def future_lot_oos_probability(n: int, k: float, sided: int = 2) -> float:
     Raises
     ------
     cgtkit.errors.InsufficientDataError
-        If ``n < 2``, ``k <= 0`` or ``sided`` is not 1 or 2.
+        If ``n < 2``.
+    ValueError
+        If ``k <= 0`` or ``sided`` is not 1 or 2.
 
     Notes
     -----
@@ -134,11 +160,11 @@ def future_lot_oos_probability(n: int, k: float, sided: int = 2) -> float:
     >>> round(future_lot_oos_probability(10, 3.0), 4)
     0.0188
     """
-    n = _check_n(n)
+    n = check_n(n)
     k = _check_k(k)
-    sided = _check_sided(sided)
+    sided = check_sided(sided)
     t_value = k / math.sqrt(1.0 + 1.0 / n)
-    p_one = float(stats.t.sf(t_value, n - 1))
+    p_one = float(special.stdtr(n - 1, -t_value))  # Student t survival function, as scipy.stats.t.sf
     return 2.0 * p_one if sided == 2 else p_one
 
 
@@ -205,11 +231,13 @@ def _grid(n: int, n_log_chi2: int, n_hermite: int) -> tuple[np.ndarray, ...]:
     integrand), ``xbar ~ N(0, 1/n)`` with Gauss-Hermite quadrature.
     """
     df = n - 1
-    v_lo = math.log(stats.chi2.ppf(_CHI2_TAIL, df))
-    v_hi = math.log(stats.chi2.isf(_CHI2_TAIL, df))
+    # chi-square quantiles and density from scipy.special (as scipy.stats.chi2 computes them)
+    v_lo = math.log(2.0 * special.gammaincinv(df / 2.0, _CHI2_TAIL))
+    v_hi = math.log(special.chdtri(df, _CHI2_TAIL))
     v = np.linspace(v_lo, v_hi, n_log_chi2)
     w_chi2 = np.exp(v)
-    w_s = stats.chi2.pdf(w_chi2, df) * w_chi2  # density of log W
+    log_pdf = special.xlogy(df / 2.0 - 1.0, w_chi2) - w_chi2 / 2.0 - df / 2.0 * math.log(2.0) - special.gammaln(df / 2.0)
+    w_s = np.exp(log_pdf) * w_chi2  # density of log W
     w_s /= w_s.sum()
     s = np.sqrt(w_chi2 / df)
     z, w_x = np.polynomial.hermite_e.hermegauss(n_hermite)
@@ -300,8 +328,10 @@ def prob_any_oos(
     Raises
     ------
     cgtkit.errors.InsufficientDataError
-        If ``n < 2``, ``k <= 0``, ``m_future < 1``, ``n_sim < 1000`` or a
-        setting is not recognised.
+        If ``n < 2``.
+    ValueError
+        If ``k <= 0``, ``m_future < 1``, ``n_sim < 1000`` or a setting is not
+        recognised.
 
     Notes
     -----
@@ -328,12 +358,12 @@ def prob_any_oos(
     >>> round(r.probability, 3)
     0.474
     """
-    n = _check_n(n)
+    n = check_n(n)
     k = _check_k(k)
     m = _check_m(m_future)
-    sided = _check_sided(sided)
+    sided = check_sided(sided)
     if not isinstance(method, str) or method.lower() not in ("integration", "simulation"):
-        raise InsufficientDataError(
+        raise ValueError(
             f"method must be 'integration' or 'simulation'; got {method!r}."
         )
     method = method.lower()
@@ -345,7 +375,7 @@ def prob_any_oos(
         std_error = abs(fine - coarse)
     else:
         if isinstance(n_sim, bool) or not isinstance(n_sim, numbers.Integral) or n_sim < 1000:
-            raise InsufficientDataError(
+            raise ValueError(
                 f"n_sim (number of simulated data sets) must be a whole number of at least "
                 f"1000; got {n_sim!r}."
             )
@@ -417,7 +447,7 @@ def oos_risk_table(
     """
     ms = [_check_m(m) for m in m_values]
     if not ms:
-        raise InsufficientDataError("m_values must contain at least one number of future lots.")
+        raise ValueError("m_values must contain at least one number of future lots.")
     p1 = future_lot_oos_probability(n, k, sided)
     rows = []
     for m in ms:

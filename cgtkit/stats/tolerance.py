@@ -13,7 +13,10 @@ population to be covered (often written *p* or *P*), ``confidence`` /
 at least that proportion; limits are ``low`` and ``high`` like
 :class:`scipy.stats._result_classes.ConfidenceInterval`.
 
-Everything here is a pure function of numbers: no widgets, no files.
+Everything here is a pure function of numbers: no widgets, no files, no
+attribute metadata. Only :mod:`scipy.special` is imported with the module
+(scipy.stats costs about a second to import); scipy.optimize and scipy.stats
+are imported by the functions that need them, on first use.
 
 References
 ----------
@@ -47,20 +50,30 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 from dataclasses import asdict, dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import special
 
 from cgtkit.errors import InsufficientDataError
+from cgtkit.stats._checks import (
+    as_finite_1d,
+    check_n,
+    check_probability,
+    check_scale,
+    check_side,
+    check_sided,
+    log_values,
+)
+from cgtkit.stats.oos_risk import nonparametric_any_outside
 
 __all__ = [
     "NonparametricToleranceInterval",
     "ToleranceInterval",
     "clear_cache",
+    "mean_k_sd_limits",
     "nonparametric_tolerance_interval",
     "normal_tolerance_interval",
     "tolerance_factor",
@@ -101,92 +114,6 @@ _NONPARAMETRIC_REFERENCE = (
     "Distribution-free (order statistic) limits: Wilks (1941); "
     "Meeker, Hahn & Escobar (2017), Statistical Intervals; ISO 16269-6:2014."
 )
-
-
-# ---------------------------------------------------------------------------
-# Validation helpers (shared with the other cgtkit.stats modules)
-# ---------------------------------------------------------------------------
-
-
-def _check_n(n: object, *, minimum: int = 2, what: str = "n (number of lots)") -> int:
-    """Return ``n`` as a Python int, or raise with an actionable message."""
-    if isinstance(n, bool) or not isinstance(n, (numbers.Integral, numbers.Real)):
-        raise InsufficientDataError(
-            f"{what} must be a whole number such as 10; got {n!r}."
-        )
-    if isinstance(n, numbers.Real) and not isinstance(n, numbers.Integral):
-        if not math.isfinite(float(n)) or float(n) != int(float(n)):
-            raise InsufficientDataError(
-                f"{what} must be a whole number such as 10; got {n!r}."
-            )
-    value = int(n)
-    if value < minimum:
-        raise InsufficientDataError(
-            f"{what} is {value}, but this calculation needs at least {minimum}. "
-            f"Add results from more lots (at least {minimum})."
-        )
-    return value
-
-
-def _check_probability(value: object, name: str) -> float:
-    """Return ``value`` as float in the open interval (0, 1), or raise."""
-    try:
-        p = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InsufficientDataError(
-            f"{name} must be a proportion strictly between 0 and 1 (e.g. 0.95 for 95 %); "
-            f"got {value!r}."
-        ) from None
-    if not (0.0 < p < 1.0):
-        hint = " Did you enter a percentage? Use 0.95, not 95." if p > 1 else ""
-        raise InsufficientDataError(
-            f"{name} must be a proportion strictly between 0 and 1 (e.g. 0.95 for 95 %); "
-            f"got {value!r}.{hint}"
-        )
-    return p
-
-
-def _check_sided(sided: object) -> int:
-    if isinstance(sided, bool) or sided not in (1, 2):
-        raise InsufficientDataError(
-            f"sided must be 1 (a one-sided limit) or 2 (a two-sided interval); got {sided!r}."
-        )
-    return int(sided)  # type: ignore[arg-type]
-
-
-def _check_side(side: object) -> str:
-    if not isinstance(side, str) or side.lower() not in ("upper", "lower"):
-        raise InsufficientDataError(
-            f"side must be 'upper' (a maximum, e.g. for an impurity) or 'lower' "
-            f"(a minimum, e.g. for potency or viability); got {side!r}."
-        )
-    return side.lower()
-
-
-def _as_finite_1d(values: object, what: str = "values") -> np.ndarray:
-    """Convert to a 1-D float array and reject NaN/inf with the position named."""
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise InsufficientDataError(
-            f"The {what} must all be numbers. Remove text such as '<LOQ' or 'n/a' from the "
-            f"numbers (use the 'censored' argument for results below a limit of quantitation)."
-        ) from None
-    arr = np.atleast_1d(arr)
-    if arr.ndim != 1:
-        raise InsufficientDataError(
-            f"The {what} must be a single list of numbers (one per lot); got an array of shape "
-            f"{arr.shape}."
-        )
-    bad = np.flatnonzero(~np.isfinite(arr))
-    if bad.size:
-        i = int(bad[0])
-        raise InsufficientDataError(
-            f"Value number {i + 1} of the {what} ({float(arr[i])}) is not a finite number "
-            f"({bad.size} such value(s) in total). Correct it or leave that lot out; "
-            f"missing results should be removed, not entered as blanks."
-        )
-    return arr
 
 
 # ---------------------------------------------------------------------------
@@ -278,14 +205,17 @@ def _k_two_sided_exact(n: int, coverage: float, confidence: float) -> float:
         if gap(hi) > 0.0:
             break
         hi *= 2.0
-    return float(optimize.brentq(gap, lo, hi, xtol=1e-12, rtol=1e-13))
+    from scipy.optimize import brentq  # imported on first use: scipy.optimize costs ~0.3 s to import
+
+    return float(brentq(gap, lo, hi, xtol=1e-12, rtol=1e-13))
 
 
 @functools.lru_cache(maxsize=8192)
 def _k_one_sided_exact(n: int, coverage: float, confidence: float) -> float:
     sqrt_n = math.sqrt(n)
     nc = special.ndtri(coverage) * sqrt_n
-    return float(stats.nct.ppf(confidence, n - 1, nc) / sqrt_n)
+    # nctdtrit is the noncentral t quantile that scipy.stats.nct.ppf calls, without importing scipy.stats
+    return float(special.nctdtrit(n - 1, nc, confidence) / sqrt_n)
 
 
 def clear_cache() -> None:
@@ -312,13 +242,13 @@ def clear_cache() -> None:
 
 def _check_method(method: object, sided: int) -> str:
     if not isinstance(method, str) or method.lower() not in TWO_SIDED_METHODS:
-        raise InsufficientDataError(
+        raise ValueError(
             f"method must be one of {', '.join(repr(m) for m in TWO_SIDED_METHODS)}; "
             f"got {method!r}."
         )
     method = method.lower()
     if sided == 1 and method != "exact":
-        raise InsufficientDataError(
+        raise ValueError(
             f"method={method!r} is an approximation for two-sided intervals only. For a "
             f"one-sided limit use method='exact' (the noncentral t factor is exact and fast)."
         )
@@ -367,8 +297,10 @@ def tolerance_factor(
     Raises
     ------
     cgtkit.errors.InsufficientDataError
-        If ``n < 2``, ``coverage`` or ``confidence`` is not in (0, 1), or
-        ``sided``/``method`` is not recognised.
+        If ``n < 2`` (too few lots).
+    ValueError
+        If ``n`` is not a whole number, ``coverage`` or ``confidence`` is not
+        in (0, 1), or ``sided``/``method`` is not recognised.
 
     Notes
     -----
@@ -410,10 +342,10 @@ def tolerance_factor(
     >>> round(tolerance_factor(10, 0.95, 0.95, sided=1), 3)
     2.911
     """
-    n = _check_n(n)
-    coverage = _check_probability(coverage, "coverage")
-    confidence = _check_probability(confidence, "confidence")
-    sided = _check_sided(sided)
+    n = check_n(n)
+    coverage = check_probability(coverage, "coverage")
+    confidence = check_probability(confidence, "confidence")
+    sided = check_sided(sided)
     method = _check_method(method, sided)
     if sided == 1:
         return _k_one_sided_exact(n, coverage, confidence)
@@ -467,13 +399,13 @@ def tolerance_factor_table(
     >>> df["k"].round(3).tolist()
     [5.077, 3.393]
     """
-    ns = [_check_n(n) for n in ns]
-    coverages = [_check_probability(p, "coverage") for p in coverages]
-    confidences = [_check_probability(g, "confidence") for g in confidences]
-    sided = _check_sided(sided)
+    ns = [check_n(n) for n in ns]
+    coverages = [check_probability(p, "coverage") for p in coverages]
+    confidences = [check_probability(g, "confidence") for g in confidences]
+    sided = check_sided(sided)
     method = _check_method(method, sided)
     if not ns or not coverages or not confidences:
-        raise InsufficientDataError(
+        raise ValueError(
             "tolerance_factor_table needs at least one n, one coverage and one confidence."
         )
     rows = [
@@ -577,13 +509,53 @@ class ToleranceInterval:
 _CENSOR_CODES = ("none", "left", "right")
 
 
+def mean_k_sd_limits(
+    mean: float, sd: float, k: float, *, sided: int = 2, side: str = "upper", scale: str = "normal"
+) -> tuple[float | None, float | None]:
+    """Limits ``mean +/- k * sd`` on the analysis scale, back in the units of the data.
+
+    ``mean`` and ``sd`` are on the analysis scale (of the natural logs for
+    ``scale="log"``, whose limits are back-transformed with ``exp``). A
+    one-sided limit leaves the other side open (``None``). Shared by the
+    tolerance interval and by fixed-``k`` rules such as mean +/- 3 SD, so that
+    both back-transform the same way.
+
+    Examples
+    --------
+    >>> mean_k_sd_limits(10.0, 1.0, 3.0)
+    (7.0, 13.0)
+    >>> mean_k_sd_limits(0.0, 1.0, 2.0, sided=1, side="lower", scale="log")[1] is None
+    True
+    """
+    sided = check_sided(sided)
+    side_used = check_side(side) if sided == 1 else None
+    scale = check_scale(scale)
+    lo_t, hi_t = mean - k * sd, mean + k * sd
+    if scale == "log":
+        lo_t, hi_t = math.exp(lo_t), math.exp(hi_t)
+    low: float | None = None if side_used == "upper" else float(lo_t)
+    high: float | None = None if side_used == "lower" else float(hi_t)
+    return low, high
+
+
+def _censored_normal_fit(uncensored: np.ndarray, left: np.ndarray, right: np.ndarray) -> tuple[float, float]:
+    """Maximum-likelihood (mean, sd) of normal data with left/right-censored values.
+
+    scipy.stats is imported here, on the first censored data set, not with
+    this module: it costs about a second to import and nothing else needs it.
+    """
+    from scipy import stats
+
+    return stats.norm.fit(stats.CensoredData(uncensored=uncensored, left=left, right=right))
+
+
 def _parse_censoring(censored: object, n: int) -> np.ndarray:
     """Return an array of "none"/"left"/"right" codes of length ``n``."""
     if censored is None:
         return np.full(n, "none", dtype=object)
     codes = [censored] if isinstance(censored, str) else list(censored)  # type: ignore[arg-type]
     if len(codes) != n:
-        raise InsufficientDataError(
+        raise ValueError(
             f"'censored' has {len(codes)} entries but there are {n} values; give one of "
             f"'none', 'left' or 'right' for every value."
         )
@@ -593,7 +565,7 @@ def _parse_censoring(censored: object, n: int) -> np.ndarray:
         if text == "":
             text = "none"
         if text not in _CENSOR_CODES:
-            raise InsufficientDataError(
+            raise ValueError(
                 f"Censoring code number {i + 1} is {code!r}; use 'none' (a measured value), "
                 f"'left' (reported as '<' a limit, e.g. <LOQ) or 'right' (reported as '>' a "
                 f"limit)."
@@ -652,9 +624,12 @@ def normal_tolerance_interval(
     Raises
     ------
     cgtkit.errors.InsufficientDataError
-        Fewer than 2 values, non-finite values, all values identical, a
-        non-positive value with ``scale="log"``, every value censored, fewer
-        than 2 uncensored values, or invalid settings.
+        Problems in the data: fewer than 2 values, non-finite values, all
+        values identical, a non-positive value with ``scale="log"``, every
+        value censored, fewer than 2 uncensored values.
+    ValueError
+        Invalid settings (coverage, confidence, sided, side, method, scale,
+        censoring codes).
 
     References
     ----------
@@ -670,30 +645,17 @@ def normal_tolerance_interval(
     >>> round(ti.k, 3), round(ti.low, 2), round(ti.high, 2)
     (4.422, 93.41, 105.92)
     """
-    coverage = _check_probability(coverage, "coverage")
-    confidence = _check_probability(confidence, "confidence")
-    sided = _check_sided(sided)
+    coverage = check_probability(coverage, "coverage")
+    confidence = check_probability(confidence, "confidence")
+    sided = check_sided(sided)
     method = _check_method(method, sided)
-    side_used = _check_side(side) if sided == 1 else None
-    if not isinstance(scale, str) or scale.lower() not in ("normal", "log"):
-        raise InsufficientDataError(f"scale must be 'normal' or 'log'; got {scale!r}.")
-    scale = scale.lower()
+    side_used = check_side(side) if sided == 1 else None
+    scale = check_scale(scale)
 
-    x = _as_finite_1d(values)
-    n = _check_n(x.size, what="The number of lots")
+    x = as_finite_1d(values)
+    n = check_n(x.size, what="The number of lots")
     codes = _parse_censoring(censored, n)
-
-    if scale == "log":
-        bad = np.flatnonzero(x <= 0.0)
-        if bad.size:
-            i = int(bad[0])
-            raise InsufficientDataError(
-                f"scale='log' needs every value to be greater than 0, but value number {i + 1} "
-                f"is {float(x[i])} (non-positive). Use scale='normal', or correct the value."
-            )
-        y = np.log(x)
-    else:
-        y = x
+    y = log_values(x) if scale == "log" else x
 
     is_unc = codes == "none"
     n_censored = int(n - is_unc.sum())
@@ -722,12 +684,7 @@ def normal_tolerance_interval(
                 f"estimating the spread with censored results needs at least 2 different "
                 f"measured values. Add lots with quantifiable results."
             )
-        data = stats.CensoredData(
-            uncensored=y_unc,
-            left=y[codes == "left"],
-            right=y[codes == "right"],
-        )
-        loc, scl = stats.norm.fit(data)
+        loc, scl = _censored_normal_fit(y_unc, y[codes == "left"], y[codes == "right"])
         mean = float(loc)
         sd = float(scl) * math.sqrt(n / (n - 1.0))
         if not (math.isfinite(mean) and math.isfinite(sd) and sd > 0.0):
@@ -748,15 +705,7 @@ def normal_tolerance_interval(
         )
 
     k = tolerance_factor(n, coverage, confidence, sided=sided, method=method)
-    lo_t, hi_t = mean - k * sd, mean + k * sd
-    if scale == "log":
-        lo_t, hi_t = math.exp(lo_t), math.exp(hi_t)
-    low: float | None = float(lo_t)
-    high: float | None = float(hi_t)
-    if side_used == "upper":
-        low = None
-    elif side_used == "lower":
-        high = None
+    low, high = mean_k_sd_limits(mean, sd, k, sided=sided, side=side_used or "upper", scale=scale)
 
     return ToleranceInterval(
         low=low,
@@ -790,9 +739,10 @@ def _range_confidence(n: int | np.ndarray, coverage: float, sided: int) -> np.nd
     ``1 - n p^(n-1) + (n-1) p^n`` and ``1 - p^n``.
     """
     n_arr = np.asarray(n, dtype=float)
+    # betaincc(a, b, x) = 1 - I_x(a, b) is the Beta(a, b) survival function (scipy.stats.beta.sf)
     if sided == 2:
-        return stats.beta.sf(coverage, n_arr - 1.0, 2.0)
-    return stats.beta.sf(coverage, n_arr, 1.0)
+        return special.betaincc(n_arr - 1.0, 2.0, coverage)
+    return special.betaincc(n_arr, 1.0, coverage)
 
 
 def _n_required(coverage: float, confidence: float, sided: int) -> int:
@@ -840,7 +790,8 @@ class NonparametricToleranceInterval:
         Smallest number of lots for which the range meets the request.
     prob_next_outside_range : float
         Probability that the next single lot falls outside the observed
-        range: ``2 / (n + 1)`` two-sided, ``1 / (n + 1)`` one-sided.
+        range: ``2 / (n + 1)`` two-sided, ``1 / (n + 1)`` one-sided
+        (:func:`cgtkit.stats.oos_risk.nonparametric_any_outside` with m = 1).
     sided : int
         1 or 2.
     side : str or None
@@ -908,14 +859,16 @@ def nonparametric_tolerance_interval(
     Raises
     ------
     cgtkit.errors.InsufficientDataError
-        Fewer than 2 values, non-finite values or invalid settings.
+        Fewer than 2 values or non-finite values.
+    ValueError
+        Invalid settings (coverage, confidence, sided, side).
 
     Notes
     -----
     The coverage of ``[X_(1), X_(n)]`` follows a Beta(n - 1, 2) distribution
     whatever the (continuous) population distribution, so the achieved
     confidence is ``P(Beta(n-1, 2) >= p) = 1 - n p^(n-1) + (n-1) p^n``
-    (computed with :data:`scipy.stats.beta`). For one side, coverage of
+    (computed with :func:`scipy.special.betaincc`). For one side, coverage of
     ``(-inf, X_(n)]`` is Beta(n, 1) and the confidence is ``1 - p^n``:
     59 lots are needed for 95 % coverage with 95 % confidence, 93 lots for
     the two-sided range.
@@ -933,17 +886,17 @@ def nonparametric_tolerance_interval(
     >>> r.meets_request, r.n_required
     (True, 59)
     """
-    coverage = _check_probability(coverage, "coverage")
-    confidence = _check_probability(confidence, "confidence")
-    sided = _check_sided(sided)
-    side_used = _check_side(side) if sided == 1 else None
-    x = _as_finite_1d(values)
-    n = _check_n(x.size, what="The number of lots")
+    coverage = check_probability(coverage, "coverage")
+    confidence = check_probability(confidence, "confidence")
+    sided = check_sided(sided)
+    side_used = check_side(side) if sided == 1 else None
+    x = as_finite_1d(values)
+    n = check_n(x.size, what="The number of lots")
 
     achieved = float(_range_confidence(n, coverage, sided))
     n_req = _n_required(coverage, confidence, sided)
     meets = achieved >= confidence
-    prob_next = (2.0 if sided == 2 else 1.0) / (n + 1.0)
+    prob_next = nonparametric_any_outside(n, 1, sided)
     low: float | None = float(np.min(x))
     high: float | None = float(np.max(x))
     if side_used == "upper":

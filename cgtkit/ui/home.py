@@ -6,7 +6,7 @@ import ipywidgets as w
 
 from cgtkit.pages import load_pages
 from cgtkit.session import WorkbookStore
-from cgtkit.ui.shell import StatusArea, esc, page_frame
+from cgtkit.ui.shell import StatusArea, esc, page_frame, page_link_html
 from cgtkit.ui.workbook import WorkbookPanel
 
 INTRO = """
@@ -32,29 +32,43 @@ def pages_html() -> str:
     """The page list: built pages are linked, planned pages are named only."""
     items = []
     for p in load_pages():
-        if p.available:
-            title = f'<a href="{esc(p.voila_url)}" target="_self" class="cgt-page-link">{esc(p.title)}</a>'
-            badge = ""
-        else:
-            title = f"<span class='cgt-planned-title'>{esc(p.title)}</span>"
-            badge = "<span class='cgt-badge cgt-prov-industry_commentary'>planned</span>"
+        if p.id == "home":
+            continue
+        title = page_link_html(p.id)
+        badge = "" if p.available else "<span class='cgt-badge cgt-prov-industry_commentary'>planned</span>"
         items.append(f"<div class='cgt-card cgt-page-entry'><h3>{title} {badge}</h3><div>{esc(p.summary)}</div></div>")
     return "<div class='cgt-section-title'>The workbook's pages</div>" + "".join(items)
 
 
-def build_page(store: WorkbookStore, page_id: str = "home") -> w.Widget:
-    status = StatusArea()
-    panel = WorkbookPanel(store)
-    body = [
-        w.HTML(INTRO),
-        w.HTML(pages_html()),
-        w.HTML("<div class='cgt-section-title'>Your workbook</div>"),
-        panel,
-    ]
-    return page_frame(
-        "home",
-        "cgtkit — CMC flexibilities workbook for cell and gene therapy",
-        "Which of FDA's 2026 CMC flexibilities apply to your product, how to justify them, and the numbers behind the justification.",
-        body,
-        status,
-    )
+class HomeView:
+    """The home page; its workbook summary follows changes made on other pages or in other tabs."""
+
+    def __init__(self, store: WorkbookStore) -> None:
+        self.store = store
+        self.panel = WorkbookPanel(store)
+        self._seen = store.stamp()
+        body = [
+            w.HTML(INTRO),
+            w.HTML(pages_html()),
+            w.HTML("<div class='cgt-section-title'>Your workbook</div>"),
+            self.panel,
+        ]
+        self.widget = page_frame(
+            "home",
+            "cgtkit — CMC flexibilities workbook for cell and gene therapy",
+            "Which of FDA's 2026 CMC flexibilities apply to your product, how to justify them, and the numbers "
+            "behind the justification.",
+            body,
+            StatusArea(),
+        )
+
+    def on_show(self) -> None:
+        """Re-read the workbook if it changed since this page last showed it."""
+        stamp = self.store.stamp()
+        if stamp != self._seen:
+            self.panel.refresh(self.store.load())
+            self._seen = self.store.stamp()
+
+
+def build_page(store: WorkbookStore, page_id: str = "home") -> HomeView:
+    return HomeView(store)

@@ -1,5 +1,5 @@
-"""What every page shares: header and navigation, a status area, guarded
-handlers, the footer, and the one entry point notebooks call.
+"""What every page shares: its frame (title, status line), links to other pages,
+the navigation bar and footer the app shows once, and guarded handlers.
 
 The error policy lives here. A handler runs inside :meth:`StatusArea.guard`: a
 :class:`~cgtkit.errors.CgtkitError` becomes its plain message in the page; any
@@ -101,26 +101,49 @@ class StatusArea(w.HTML):
         return run
 
 
-def nav_bar(current: str) -> w.HTML:
-    """Links to the built pages; planned pages are named, not linked."""
-    from cgtkit.pages import load_pages
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
-    parts = ['<a href="./00_home.ipynb" target="_self" class="cgt-nav-home">Home</a>']
-    for p in load_pages():
+
+def show_figure(out: w.Output, fig: Any) -> None:
+    """Show a plotly figure in ``out`` as plotly's own MIME type, rendered by the plotly extension
+    that JupyterLab and Voila load.
+
+    Not ``display(fig)``: plotly's renderer machinery imports nbformat (and through it jsonschema,
+    whose format checkers compile a grammar: about 3 s in a new kernel) and puts all of plotly.js
+    (4.6 MB) into the first output of every kernel.
+    """
+    import json
+
+    bundle = {PLOTLY_MIME: {**json.loads(fig.to_json()), "config": PLOTLY_CONFIG}}
+    # Setting the outputs directly (not ``with out: display(...)``) replaces the figure in one
+    # message, and works the same in a kernel, in JupyterLab and in tests.
+    out.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
+
+
+def page_link_html(page_id: str, text: str | None = None, css: str = "cgt-page-link") -> str:
+    """A link to another page of the app. The app's router catches the click and switches page in
+    the same kernel; the ``href`` alone opens the app on that page (a bookmark, a new tab)."""
+    from cgtkit.pages import page
+
+    p = page(page_id)
+    label = esc(text if text is not None else p.title)
+    if not p.available:
+        return f"<span class='cgt-planned-title'>{label}</span>"
+    return f'<a href="{esc(p.href)}" data-cgt-page="{esc(p.id)}" target="_self" class="{esc(css)}">{label}</a>'
+
+
+def nav_html(current: str) -> str:
+    """The navigation bar: every built page, the current one marked."""
+    from cgtkit.pages import available_pages
+
+    parts = []
+    for p in available_pages():
         if p.id == current:
-            parts.append(f'<span class="cgt-nav-current">{esc(p.title)}</span>')
-        elif p.available:
-            parts.append(f'<a href="{esc(p.voila_url)}" target="_self">{esc(p.title)}</a>')
-    nav = w.HTML('<div class="cgt-nav">' + "".join(parts) + "</div>")
-    nav.add_class("cgt-nav-bar")
-    return nav
-
-
-def header(title: str, subtitle: str, current: str) -> w.VBox:
-    head = w.HTML(
-        f'<div class="cgt-header"><h1>{esc(title)}</h1><div class="cgt-sub">{esc(subtitle)}</div></div>'
-    )
-    return w.VBox([head, nav_bar(current)])
+            parts.append(f'<span class="cgt-nav-current" data-cgt-page="{esc(p.id)}">{esc(p.title)}</span>')
+        else:
+            parts.append(page_link_html(p.id, css=f"cgt-nav-link cgt-nav-{p.id}"))
+    return '<div class="cgt-nav">' + "".join(parts) + "</div>"
 
 
 def footer() -> w.HTML:
@@ -128,8 +151,11 @@ def footer() -> w.HTML:
 
 
 def page_frame(page_id: str, title: str, subtitle: str, body: list[w.Widget], status: StatusArea) -> w.VBox:
-    """Assemble a page: style, header with navigation, status line, body, footer."""
-    box = w.VBox([style_widget(), header(title, subtitle, page_id), status, *body, footer()])
+    """One page inside the app: its title, status line and body (the app adds navigation and footer)."""
+    head = w.HTML(
+        f'<div class="cgt-header"><h1>{esc(title)}</h1><div class="cgt-sub">{esc(subtitle)}</div></div>'
+    )
+    box = w.VBox([head, status, *body])
     box.add_class("cgt-page")
     box.add_class(f"cgt-page-{page_id}")
     return box
@@ -138,8 +164,8 @@ def page_frame(page_id: str, title: str, subtitle: str, body: list[w.Widget], st
 def error_page(page_id: str, exc: BaseException) -> w.VBox:
     """What a page shows when it cannot be built at all: a sentence, never a traceback.
 
-    If even the page frame cannot be built (say, ``data/pages.yaml`` is broken),
-    a bare frame without navigation carries the message.
+    The frame needs no data file, so it can carry the message even when
+    ``data/pages.yaml`` is broken.
     """
     status = StatusArea()
     if isinstance(exc, CgtkitError):
@@ -148,14 +174,7 @@ def error_page(page_id: str, exc: BaseException) -> w.VBox:
     else:
         log.error("page %s failed to build", page_id, exc_info=exc)
         status.show("error", "This page could not open. " + UNEXPECTED)
-    try:
-        return page_frame(page_id, "cgtkit", "The page could not be built.", [], status)
-    except Exception:  # noqa: BLE001 - the frame's own data files are broken
-        log.exception("the page frame could not be built either")
-        box = w.VBox([style_widget(), w.HTML("<div class='cgt-header'><h1>cgtkit</h1></div>"), status])
-        box.add_class("cgt-page")
-        box.add_class(f"cgt-page-{page_id}")
-        return box
+    return page_frame(page_id, "cgtkit", "The page could not be built.", [], status)
 
 
 def configure_logging() -> None:

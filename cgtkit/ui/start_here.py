@@ -10,15 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets as w
-from IPython.display import display
 
 from cgtkit.catalog import AREA_LABELS, PROVENANCE_LABELS, Catalog, Flexibility, load_catalog
-from cgtkit.navigator import Assessment, AssessmentItem, assess
+from cgtkit.navigator import Assessment, AssessmentItem
 from cgtkit.pages import load_pages
 from cgtkit.plots.navigator import build_timeline_figure
 from cgtkit.profile import STAGES, ProductProfile, load_product_types
 from cgtkit.session import WorkbookStore
-from cgtkit.ui.shell import StatusArea, esc, page_frame
+from cgtkit.ui.shell import StatusArea, esc, page_frame, page_link_html, show_figure
+from cgtkit.ui.start_here_model import StartHereModel
 
 STATUS_TEXT = {
     "applies_now": "Applies now",
@@ -26,7 +26,7 @@ STATUS_TEXT = {
     "not_applicable": "Not applicable",
 }
 FILTERS = [("All", "all"), ("Applies now", "applies_now"), ("Later stage", "later_stage"),
-           ("Not applicable", "not_applicable")]
+           ("Not applicable", "not_applicable")]  # labels for StartHereModel.show
 
 
 def _badge(css: str, text: str, title: str = "") -> str:
@@ -44,7 +44,7 @@ def _page_link(page_id: str) -> str:
     if p is None:
         return ""
     if p.available:
-        return f"cgtkit page: <a href='{esc(p.voila_url)}' target='_self'>{esc(p.title)}</a>"
+        return f"cgtkit page: {page_link_html(p.id)}"
     return f"cgtkit page: {esc(p.title)} (planned)"
 
 
@@ -128,69 +128,68 @@ def catalog_note_html(catalog: Catalog) -> str:
 
 
 class StartHereView:
-    """The profile form and the assessment, kept in step."""
+    """The profile form, linked to :class:`StartHereModel`, and the assessment it gives.
 
-    def __init__(self, store: WorkbookStore) -> None:
-        self.store = store
-        self.catalog = load_catalog()
+    A valid profile is saved in the workbook and its results shown; an invalid one
+    shows its message while the last valid results stay on screen.
+    """
+
+    def __init__(self, model: StartHereModel, store: WorkbookStore) -> None:
+        self.model, self.store = model, store
+        self.catalog = model.catalog
         self.status = StatusArea()
-        session = store.load()
-        profile = session.profile or ProductProfile.build()
         types = load_product_types()
-
-        self.name = w.Text(description="Product", value=profile.name, continuous_update=False)
+        self.name = w.Text(description="Product", continuous_update=False)
         self.modality = w.Dropdown(description="Modality", options=[(t.label, t.id) for t in types.values()],
-                                   value=profile.modality, layout=w.Layout(width="480px"))
-        self.stage = w.Dropdown(description="Stage", options=list(STAGES), value=profile.stage)
+                                   layout=w.Layout(width="480px"))
+        self.stage = w.Dropdown(description="Stage", options=list(STAGES))
         self.stage.add_class("cgt-stage")
-        self.individualized = w.Checkbox(description="Individualized (one lot per patient)",
-                                         value=profile.individualized, indent=False, layout=w.Layout(width="auto"))
-        lots = profile.lots_made
+        self.individualized = w.Checkbox(description="Individualized (one lot per patient)", indent=False,
+                                         layout=w.Layout(width="auto"))
         self.lots = {
-            k: w.IntText(description=label, value=getattr(lots, k), continuous_update=False,
-                         layout=w.Layout(width="230px"))
+            k: w.IntText(description=label, continuous_update=False, layout=w.Layout(width="230px"))
             for k, label in (("engineering", "Engineering"), ("clinical", "Clinical"), ("ppq", "PPQ"),
                              ("commercial", "Commercial"))
         }
         for k, box in self.lots.items():
             box.add_class(f"cgt-lots-{k}")
-        self.lots_per_year = w.IntText(description="Lots / year", value=profile.lots_per_year,
-                                       continuous_update=False)
-        self.population = w.IntText(description="Patients", value=profile.patient_population,
-                                    continuous_update=False)
-        self.shelf_life = w.FloatText(description="Shelf life (d)", value=profile.shelf_life_days,
-                                      continuous_update=False)
+        self.lots_per_year = w.IntText(description="Lots / year", continuous_update=False)
+        self.population = w.IntText(description="Patients", continuous_update=False)
+        self.shelf_life = w.FloatText(description="Shelf life (d)", continuous_update=False)
         self.change = w.Dropdown(description="Planned change",
-                                 options=[("None", "none"), ("Minor", "minor"), ("Major", "major")],
-                                 value=profile.planned_change)
-        self.change_text = w.Textarea(description="Describe it", value=profile.change_description,
-                                      continuous_update=False, layout=w.Layout(width="560px", height="60px"))
+                                 options=[("None", "none"), ("Minor", "minor"), ("Major", "major")])
+        self.change_text = w.Textarea(description="Describe it", continuous_update=False,
+                                      layout=w.Layout(width="560px", height="60px"))
         self.new_tech = w.Checkbox(description="Interested in new manufacturing technology (automation, closed systems)",
-                                   value=profile.new_technology_interest, indent=False,
-                                   layout=w.Layout(width="auto"))
+                                   indent=False, layout=w.Layout(width="auto"))
         self.reset = w.Button(description="Example profile", icon="undo")
-        self.filter = w.ToggleButtons(options=FILTERS, value="all")
+        self.filter = w.ToggleButtons(options=FILTERS)
         self.filter.add_class("cgt-filter")
         self.results = w.HTML()
         self.results.add_class("cgt-results")
         self.timeline = w.Output()
-        self.assessment: Assessment | None = None
-        self._filling = False  # True while the form is filled from a profile: no per-field updates
 
-        for widget in self._fields():
-            if not isinstance(widget, w.Checkbox):
+        fields = {"name": self.name, "modality": self.modality, "stage": self.stage,
+                  "individualized": self.individualized, **self.lots, "lots_per_year": self.lots_per_year,
+                  "patient_population": self.population, "shelf_life_days": self.shelf_life,
+                  "planned_change": self.change, "change_description": self.change_text,
+                  "new_technology_interest": self.new_tech, "show": self.filter}
+        for trait, widget in fields.items():
+            if not isinstance(widget, (w.Checkbox, w.ToggleButtons)):
                 widget.style.description_width = "110px"
-            widget.observe(self.status.guarded(self._on_change), names="value")
-        self.filter.observe(self.status.guarded(lambda _c: self._render()), names="value")
-        self.reset.on_click(self.status.guarded(self._on_reset))
+            w.link((model, trait), (widget, "value"))
+        model.observe(self._on_problem, names="problem")
+        model.observe(self._on_profile, names="profile")
+        model.observe(lambda _c: self._render(), names=["assessment", "show"])
+        self.reset.on_click(self.status.guarded(lambda _b: model.fill(ProductProfile.build())))
 
         self.widget = self._layout()
-        with self.status.guard():
-            self._apply(profile, save=session.profile is None)
-
-    def _fields(self) -> list[w.Widget]:
-        return [self.name, self.modality, self.stage, self.individualized, *self.lots.values(),
-                self.lots_per_year, self.population, self.shelf_life, self.change, self.change_text, self.new_tech]
+        self._saved = store.load().profile
+        self._render()
+        self._show_timeline()
+        if self._saved is None:  # a new workbook: save the profile shown
+            self._save(model.profile)
+        self._seen = store.stamp()
 
     def _layout(self) -> w.Widget:
         form = w.VBox([
@@ -221,56 +220,54 @@ class StartHereView:
             self.status,
         )
 
-    def form_values(self) -> dict[str, Any]:
-        return dict(
-            name=self.name.value, modality=self.modality.value, stage=self.stage.value,
-            individualized=self.individualized.value,
-            lots_made={k: box.value for k, box in self.lots.items()},
-            lots_per_year=self.lots_per_year.value, patient_population=self.population.value,
-            shelf_life_days=self.shelf_life.value, planned_change=self.change.value,
-            change_description=self.change_text.value, new_technology_interest=self.new_tech.value,
-        )
+    @property
+    def assessment(self) -> Assessment:
+        return self.model.assessment
 
-    def _on_change(self, _change: dict) -> None:
-        if self._filling:
-            return
-        profile = ProductProfile.build(**self.form_values())
-        self._apply(profile, save=True)
+    def _on_problem(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self.status.show("error", change["new"])
+        elif self.status.kind == "error":
+            self.status.clear()
 
-    def _on_reset(self, _button: w.Button) -> None:
-        profile = ProductProfile.build()
-        self._filling = True
-        try:
-            self._fill(profile)
-        finally:
-            self._filling = False
-        self._apply(profile, save=True)
+    def _on_profile(self, change: dict[str, Any]) -> None:
+        self._show_timeline()
+        if change["new"] != self._saved:
+            self._save(change["new"])
 
-    def _fill(self, p: ProductProfile) -> None:
-        self.name.value, self.modality.value, self.stage.value = p.name, p.modality, p.stage
-        self.individualized.value = p.individualized
-        for k, box in self.lots.items():
-            box.value = getattr(p.lots_made, k)
-        self.lots_per_year.value, self.population.value = p.lots_per_year, p.patient_population
-        self.shelf_life.value, self.change.value = p.shelf_life_days, p.planned_change
-        self.change_text.value, self.new_tech.value = p.change_description, p.new_technology_interest
+    def _save(self, profile: ProductProfile) -> None:
+        self.store.update(lambda s: s.with_profile(profile))
+        self._saved = profile
+        self._seen = self.store.stamp()
+        self.status.show("success", f"Profile saved in the workbook; results updated for stage {profile.stage}.")
 
-    def _apply(self, profile: ProductProfile, save: bool) -> None:
-        assessment = assess(profile, self.catalog)
-        if save:
-            self.store.update(lambda s: s.with_profile(profile))
-        self.assessment = assessment
-        self._render()
-        self.timeline.clear_output(wait=True)
-        with self.timeline:
-            display(build_timeline_figure(assessment.timeline(), profile.stage))
-        if save:
-            self.status.show("success", f"Profile saved in the workbook; results updated for stage {profile.stage}.")
+    def _show_timeline(self) -> None:
+        assessment = self.model.assessment
+        show_figure(self.timeline, build_timeline_figure(assessment.timeline(), assessment.profile.stage))
 
     def _render(self) -> None:
-        if self.assessment is not None:
-            self.results.value = assessment_html(self.assessment, self.filter.value)
+        self.results.value = assessment_html(self.model.assessment, self.model.show)
+
+    def on_show(self) -> None:
+        """Follow a profile changed elsewhere (another tab, a workbook opened or reset on Home).
+
+        Only a profile that differs from the one this page last saved or loaded replaces the form,
+        so an edit the user has not finished here is never overwritten by an unrelated change.
+        """
+        stamp = self.store.stamp()
+        if stamp == self._seen:
+            return
+        self._seen = stamp
+        saved = self.store.load().profile
+        if saved is None or saved == self._saved:
+            return
+        self._saved = saved
+        with self.status.guard():
+            self.model.fill(saved)
+            self.status.show("info", "The product profile was changed elsewhere in the workbook; this page now shows it.")
 
 
-def build_page(store: WorkbookStore, page_id: str = "start_here") -> w.Widget:
-    return StartHereView(store).widget
+def build_page(store: WorkbookStore, page_id: str = "start_here") -> StartHereView:
+    """The page's entry point: the model from the saved profile (or the example), then its view."""
+    profile = store.load().profile or ProductProfile.build()
+    return StartHereView(StartHereModel(profile, load_catalog()), store)

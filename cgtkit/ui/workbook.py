@@ -8,16 +8,20 @@ through the :class:`~cgtkit.session.WorkbookStore`, so other pages see it.
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import PurePath
 
 import ipywidgets as w
 
+from cgtkit.decisions import page_title
 from cgtkit.errors import LotDataError
 from cgtkit.session import Session, WorkbookStore
 from cgtkit.ui.shell import StatusArea, esc
+from cgtkit.vocab import DatasetKind
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+DATASET_KIND_LABELS = {DatasetKind.LOTS: "lot release", DatasetKind.STABILITY: "stability"}
 
 
 def dataset_name_for(filename: str, existing: set[str]) -> str:
@@ -40,20 +44,22 @@ def summary_html(session: Session) -> str:
     )
     rows = []
     for name, ds in session.datasets.items():
-        frame = ds.frame()
+        lots, attributes = ds.counts()
         rows.append(
-            f"<tr><td>{esc(name)}</td><td>{esc(ds.source)}</td>"
-            f"<td class='num'>{frame['lot_id'].nunique()}</td><td class='num'>{frame['attribute'].nunique()}</td></tr>"
+            f"<tr><td>{esc(name)}</td><td>{esc(DATASET_KIND_LABELS[ds.kind])}</td><td>{esc(ds.source)}</td>"
+            f"<td class='num'>{lots}</td><td class='num'>{attributes}</td></tr>"
         )
     table = (
-        "<table class='cgt-table'><tr><th>Data set</th><th>Source</th><th class='num'>Lots</th>"
+        "<table class='cgt-table'><tr><th>Data set</th><th>Kind</th><th>Source</th><th class='num'>Lots</th>"
         "<th class='num'>Attributes</th></tr>" + "".join(rows) + "</table>"
         if rows
         else "<p>No lot data loaded.</p>"
     )
+    by_page = Counter(d.page for d in session.decisions)
+    pages = ", ".join(f"{esc(page_title(p))} {n}" for p, n in by_page.items())
     return (
         f"<div class='cgt-workbook-summary'><p>Product profile: {profile}</p>{table}"
-        f"<p>Decisions recorded: <b>{len(session.decisions)}</b></p></div>"
+        f"<p>Decisions recorded: <b>{len(session.decisions)}</b>{f' ({pages})' if pages else ''}</p></div>"
     )
 
 
@@ -152,7 +158,8 @@ class WorkbookPanel(w.VBox):
         self.refresh(session)
         self.status.show(
             "success",
-            f"Loaded {name} as data set '{holder['name']}': {frame['lot_id'].nunique()} lots, "
+            f"Loaded {name} as {DATASET_KIND_LABELS[session.datasets[holder['name']].kind]} data set "
+            f"'{holder['name']}': {frame['lot_id'].nunique()} lots, "
             f"{frame['attribute'].nunique()} attributes. It is now available on the other pages.",
         )
 

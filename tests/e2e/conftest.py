@@ -116,6 +116,11 @@ def page(browser) -> Iterator[object]:  # noqa: ANN001
     context.close()
 
 
+def app_page_url(app_url: str, page_id: str) -> str:
+    """The one-kernel app opened on one page."""
+    return f"{app_url}/voila/render/app.ipynb?page={page_id}"
+
+
 def screenshot(pg, name: str) -> Path:  # noqa: ANN001
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

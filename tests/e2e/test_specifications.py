@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import assert_clean, open_ready, screenshot
+from tests.e2e.conftest import app_page_url, assert_clean, open_ready, screenshot
 
 pytestmark = pytest.mark.e2e
 
 
-def _open(page, app_url: str, notebook: str, page_id: str) -> None:  # noqa: ANN001
-    open_ready(page, f"{app_url}/voila/render/{notebook}", f".cgt-page-{page_id}.cgt-ready")
+def _open(page, app_url: str, page_id: str) -> None:  # noqa: ANN001
+    open_ready(page, app_page_url(app_url, page_id), f".cgt-page-{page_id}.cgt-ready")
 
 
 def test_commercial_candidates_replay_and_accept(page, app_url: str) -> None:  # noqa: ANN001
-    _open(page, app_url, "03_commercial_specifications.ipynb", "commercial_specifications")
+    _open(page, app_url, "commercial_specifications")
     page.wait_for_selector(".cgt-candidates")
     assert "Tolerance interval 99% coverage / 95% confidence" in page.inner_text(".cgt-candidates")
     page.select_option(".cgt-attribute select", label="Vector copy number (VCN)")
@@ -31,7 +31,7 @@ def test_commercial_candidates_replay_and_accept(page, app_url: str) -> None:  #
 
 
 def test_clinical_safety_attribute_is_fixed(page, app_url: str) -> None:  # noqa: ANN001
-    _open(page, app_url, "02_clinical_development.ipynb", "clinical_development")
+    _open(page, app_url, "clinical_development")
     page.wait_for_selector(".cgt-proposals")
     assert "fixed requirement" in page.inner_text(".cgt-proposals")
     page.select_option(".cgt-attribute select", label="Sterility — fixed safety requirement")
@@ -41,11 +41,12 @@ def test_clinical_safety_attribute_is_fixed(page, app_url: str) -> None:  # noqa
     screenshot(page, "clinical_development-sterility")
     page.click(".cgt-accept-all")
     page.wait_for_selector(".cgt-msg-success:has-text('investigational criteria in the workbook')")
-    assert "Decisions recorded on this page: 10" in page.inner_text(".cgt-decisions")
+    # one decision: the set of criteria for every attribute (typed: InvestigationalCriteriaDecision)
+    assert "Decisions recorded on this page: 1 (10 criteria)" in page.inner_text(".cgt-decisions")
 
 
 def test_too_few_lots_message_keeps_previous_results(page, app_url: str) -> None:  # noqa: ANN001
-    _open(page, app_url, "03_commercial_specifications.ipynb", "commercial_specifications")
+    _open(page, app_url, "commercial_specifications")
     page.wait_for_selector(".cgt-candidates")
     # lots of type engineering only, on the AAV data: 2 lots -> a message, the old table stays
     page.locator(".cgt-lot-types input[type=checkbox]").nth(0).check()  # engineering

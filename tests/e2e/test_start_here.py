@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import assert_clean, open_ready, screenshot
+from tests.e2e.conftest import app_page_url, assert_clean, open_ready, screenshot
 
 pytestmark = pytest.mark.e2e
 
 
 def _open(page, app_url: str) -> None:  # noqa: ANN001
-    open_ready(page, f"{app_url}/voila/render/01_start_here.ipynb", ".cgt-page-start_here.cgt-ready")
+    open_ready(page, app_page_url(app_url, "start_here"), ".cgt-page-start_here.cgt-ready")
     page.wait_for_selector(".cgt-summary")
 
 

@@ -11,12 +11,14 @@ import yaml
 from cgtkit.attributes import (
     ATTRIBUTES_FILE,
     AttributeSpec,
+    PhysicalBounds,
     attributes_for,
     default_attribute,
     get_attribute,
     load_attributes,
 )
 from cgtkit.errors import CatalogError
+from cgtkit.vocab import AttributeKind, LimitSide, Scale
 
 CAR_T = {
     "viability",
@@ -79,7 +81,7 @@ def test_safety_attributes_have_fixed_requirement_and_source():
 def test_vector_copy_number_is_quantitative_and_flagged_for_discussion():
     vcn = get_attribute("vector_copy_number")
     assert vcn.kind == "quantitative"
-    assert vcn.scale == "lognormal"
+    assert vcn.scale == "log"
     assert vcn.limit_side == "upper"
     assert vcn.safety_discussion is True
     assert [k for k, s in load_attributes().items() if s.safety_discussion] == ["vector_copy_number"]
@@ -88,12 +90,37 @@ def test_vector_copy_number_is_quantitative_and_flagged_for_discussion():
 def test_scales_and_sides():
     specs = load_attributes()
     assert specs["viability"].limit_side == "lower"
-    assert specs["vector_genome_titer"].scale == "lognormal"
+    assert specs["vector_genome_titer"].scale == "log"
     assert specs["vector_genome_titer"].limit_side == "two_sided"
-    assert specs["residual_hcdna"].scale == "lognormal"
+    assert specs["residual_hcdna"].scale == "log"
     assert specs["residual_hcdna"].limit_side == "upper"
     pass_fail = {k for k, s in specs.items() if s.result_type == "pass_fail"}
     assert pass_fail == {"sterility", "mycoplasma", "rcl", "rcaav"}
+
+
+def test_fields_use_the_shared_vocabulary():
+    for spec in load_attributes().values():
+        assert isinstance(spec.kind, AttributeKind)
+        assert isinstance(spec.scale, Scale)
+        assert isinstance(spec.limit_side, LimitSide)
+    assert get_attribute("residual_hcdna").scale is Scale.LOG
+    assert default_attribute("x").limit_side.sided == 2
+
+
+def test_physical_bounds():
+    specs = load_attributes()
+    whole = {"viability", "cd3_purity", "transduction_efficiency", "full_capsid_pct", "aggregates"}
+    for spec in specs.values():
+        if spec.result_type == "pass_fail":
+            assert spec.physical_bounds is None, spec.id
+        elif spec.id in whole:  # a percentage of a whole
+            assert spec.physical_bounds == PhysicalBounds(low=0, high=100), spec.id
+        else:  # titers, copy numbers, concentrations, potency relative to a reference: only >= 0
+            assert spec.physical_bounds == PhysicalBounds(low=0), spec.id
+    # "% of reference" is a percentage but not of a whole: no upper bound
+    assert specs["relative_potency"].unit == "% of reference" and specs["relative_potency"].physical_bounds.high is None
+    assert default_attribute("x").physical_bounds is None
+    assert PhysicalBounds(low=0, high=100).clip(-1.0, None) == (0.0, None)
 
 
 def test_unknown_attribute_gets_default():
@@ -151,7 +178,13 @@ def test_valid_custom_file(tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "fragment"),
     [
-        ({"scale": "log"}, "field 'scale'"),
+        ({"scale": "lognormal"}, "spelled 'log'"),
+        ({"scale": "exp"}, "field 'scale'"),
+        ({"physical_bounds": {}}, "needs a low or a high bound"),
+        ({"physical_bounds": {"low": 100, "high": 0}}, "must be below"),
+        ({"physical_bounds": {"low": 0, "hi": 100}}, "field 'physical_bounds.hi'"),
+        ({"kind": "safety_fixed", "result_type": "pass_fail", "fixed_requirement": "No growth", "source": "21 CFR 610.12",
+          "physical_bounds": {"low": 0}}, "no physical_bounds"),
         ({"limit_side": "both"}, "field 'limit_side'"),
         ({"kind": "safety"}, "field 'kind'"),
         ({"label": None}, "field 'label'"),
@@ -174,7 +207,7 @@ def test_invalid_entry_names_file_and_entry(tmp_path, overrides, fragment):
 
 
 def test_entry_named_by_id(tmp_path):
-    message = _error(_write(tmp_path, _entry(scale="log")))
+    message = _error(_write(tmp_path, _entry(scale="lognormal")))
     assert "attrs.yaml, entry 1 (id 'viability'): field 'scale'" in message
 
 
@@ -207,3 +240,14 @@ def test_missing_file(tmp_path):
 
 def test_shipped_file_path():
     assert ATTRIBUTES_FILE.name == "attributes.yaml" and ATTRIBUTES_FILE.is_file()
+
+
+def test_every_problem_of_the_file_is_reported_at_once(tmp_path):
+    message = _error(_write(tmp_path, _entry(id="Cell dose", products=[]), _entry(in_catalog=True), _entry()))
+    assert message.startswith("attrs.yaml, entry 1 (id 'Cell dose'): field 'id': must be snake_case")
+    assert "attrs.yaml, entry 1 (id 'Cell dose'): field 'products': list at least one product id" in message
+    assert "attrs.yaml, entry 2 (id 'viability'): field 'in_catalog': is set by cgtkit; remove it" in message
+    assert "attrs.yaml, entry 3 (id 'viability'): field 'id': 'viability' is already used by entry 2" in message
+    message = _error(_write(tmp_path, _entry(scale="exp"), _entry(id="cd3_purity", kind="safe")))
+    assert "attrs.yaml, entry 1 (id 'viability'): field 'scale': must be one of 'normal' or 'log'; got 'exp'" in message
+    assert "attrs.yaml, entry 2 (id 'cd3_purity'): field 'kind': must be one of" in message

@@ -238,37 +238,43 @@ def test_valid_copy_round_trips(tmp_path: Path, raw: dict) -> None:
     assert Catalog.from_yaml(_write(tmp_path, raw)).ids == tuple(REQUIRED_IDS)
 
 
+def _at(entry_id: str, field: str) -> str:
+    """The start of a message about ``field`` of the entry with this id (at any position)."""
+    return rf"entry \d+ \(id '{re.escape(entry_id)}'\): field '{re.escape(field)}': "
+
+
 @pytest.mark.parametrize(
     ("breakage", "message"),
     [
         (lambda d: _entry(d, "PV-PPQ-LOT-NUMBER").update(sources=[]),
-         r"entry PV-PPQ-LOT-NUMBER, field sources: List should have at least 1 item"),
+         _at("PV-PPQ-LOT-NUMBER", "sources") + "must have at least 1 item"),
         (lambda d: _entry(d, "CS-RESERVE-SAMPLES")["sources"][0].update(provenance="blog_post"),
-         r"entry CS-RESERVE-SAMPLES, field sources\.0\.provenance"),
+         _at("CS-RESERVE-SAMPLES", "sources.0.provenance") + "must be one of 'regulation'.*; got 'blog_post'"),
         (lambda d: _entry(d, "CS-ALT-METHODS").update(page="lab_tests"),
-         r"entry CS-ALT-METHODS, field page: unknown page id 'lab_tests'"),
+         _at("CS-ALT-METHODS", "page") + "unknown page id 'lab_tests'; use one of"),
         (lambda d: _entry(d, "RP-PLAUSIBLE-MECHANISM").update(product_types=["plasmid"]),
-         r"entry RP-PLAUSIBLE-MECHANISM, field product_types: unknown id\(s\) plasmid"),
+         _at("RP-PLAUSIBLE-MECHANISM", "product_types") + r"unknown id\(s\) plasmid"),
         (lambda d: _entry(d, "RP-AMT").update(id="AMT-DESIGNATION"),
-         r"entry AMT-DESIGNATION, field id: String should match pattern"),
+         _at("AMT-DESIGNATION", "id") + "must match the pattern"),
         (lambda d: _entry(d, "CD-RELEASE-PERMISSIVE").update(colour="red"),
-         r"entry CD-RELEASE-PERMISSIVE, field colour: Extra inputs are not permitted"),
+         _at("CD-RELEASE-PERMISSIVE", "colour") + "is not a known field; remove it or correct its spelling"),
         (lambda d: _entry(d, "CD-MINOR-CHANGES").update(area="manufacturing"),
-         r"entry CD-MINOR-CHANGES, field area"),
+         _at("CD-MINOR-CHANGES", "area") + "must be one of"),
         (lambda d: _entry(d, "PV-LIFECYCLE").update(stages=["phase 4"]),
-         r"entry PV-LIFECYCLE, field stages\.0"),
+         _at("PV-LIFECYCLE", "stages.0") + "must be one of 'pre-IND'"),
         (lambda d: _entry(d, "CD-PRIOR-KNOWLEDGE")["sources"][0].pop("date"),
-         r"entry CD-PRIOR-KNOWLEDGE, field sources\.0: .*needs a date"),
+         _at("CD-PRIOR-KNOWLEDGE", "sources.0") + ".*needs a date"),
         (lambda d: _entry(d, "CD-PRIOR-KNOWLEDGE")["sources"][0].update(date="May 2026"),
-         r"entry CD-PRIOR-KNOWLEDGE, field sources\.0\.date: .*YYYY"),
+         _at("CD-PRIOR-KNOWLEDGE", "sources.0.date") + ".*YYYY"),
         (lambda d: _entry(d, "CS-AMV-FEWER-LOTS").update(id="CS-STABILITY-CLINICAL-LOTS"),
-         r"entry CS-STABILITY-CLINICAL-LOTS, field id: 'CS-STABILITY-CLINICAL-LOTS' is already used"),
+         _at("CS-STABILITY-CLINICAL-LOTS", "id") + "'CS-STABILITY-CLINICAL-LOTS' is already used"),
         (lambda d: _entry(d, "CS-SPEC-LIFECYCLE").update(aliases=["CS-SPEC-FLEX-BLA"]),
-         r"entry CS-SPEC-LIFECYCLE, field aliases: 'CS-SPEC-FLEX-BLA' is already used by entry CS-SPEC-FLEX-BLA"),
+         _at("CS-SPEC-LIFECYCLE", "aliases")
+         + r"'CS-SPEC-FLEX-BLA' is already used by entry \d+ \(id 'CS-SPEC-FLEX-BLA'\)"),
         (lambda d: d["flexibilities"][3].pop("id"),
-         r"entry #4 \(no id\), field id: Field required"),
+         r"entry 4: field 'id': is required; add it"),
         (lambda d: d["metadata"].pop("disclaimer"),
-         r"metadata\.disclaimer: Field required"),
+         r"field 'metadata\.disclaimer': is required; add it"),
     ],
 )
 def test_broken_content_names_entry_and_field(
@@ -276,8 +282,9 @@ def test_broken_content_names_entry_and_field(
 ) -> None:
     broken = copy.deepcopy(raw)
     breakage(broken)
-    with pytest.raises(CatalogError, match=message):
+    with pytest.raises(CatalogError, match=message) as info:
         Catalog.from_yaml(_write(tmp_path, broken))
+    assert str(info.value).startswith("flexibilities.yaml")
 
 
 def test_malformed_yaml_and_shapes(tmp_path: Path) -> None:
@@ -292,13 +299,13 @@ def test_malformed_yaml_and_shapes(tmp_path: Path) -> None:
 def test_broken_file_does_not_poison_the_cache(tmp_path: Path, raw: dict) -> None:
     broken = copy.deepcopy(raw)
     _entry(broken, "GEN-SCOPE-ENGAGE").update(sources=[])
-    with pytest.raises(CatalogError, match="entry GEN-SCOPE-ENGAGE, field sources"):
+    with pytest.raises(CatalogError, match=_at("GEN-SCOPE-ENGAGE", "sources")):
         load_catalog(_write(tmp_path, broken))
     assert load_catalog().get("GEN-SCOPE-ENGAGE").sources
 
 
 def test_cross_checks_accept_injected_ids(raw: dict) -> None:
-    with pytest.raises(CatalogError, match="field page: unknown page id 'start_here'"):
+    with pytest.raises(CatalogError, match="field 'page': unknown page id 'start_here'"):
         Catalog.from_data(raw, page_ids={"somewhere_else"})
 
 

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from cgtkit.errors import InsufficientDataError
+from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.stats import control_chart
-from cgtkit.stats.control_chart import D2_SPAN2, individuals_chart
+from cgtkit.stats.control_chart import D2_SPAN2, RunRule, individuals_chart
 
 # Baseline of 20 lots alternating 9, 11: centre 10, every moving range 2, so
 # sigma = 2 / 1.128 and no rule can fire inside the baseline (|z| = 0.564,
@@ -64,7 +64,7 @@ def test_rule1_point_beyond_three_sigma():
     assert "lot 22 is above the upper control limit (rule 1)" in chart.signals.verdict
     assert chart.verdict == chart.signals.verdict
     pts = chart.to_frame()
-    assert pts.loc[21, "rules"] == "we1" and pts.loc[21, "out_of_control"]
+    assert pts.loc[21, "rules"] == (RunRule.WE1,) and pts.loc[21, "out_of_control"]
     assert pts["out_of_control"].sum() == 1
 
 
@@ -156,20 +156,39 @@ def test_false_alarm_rate_of_all_four_rules_is_about_one_percent():
     assert 0.005 < float(np.mean(rates)) < 0.025
 
 
+def test_rule_hits_are_typed():
+    pts = _chart([10.0 + 2.5 * SIGMA, 10.0, 10.0 + 3.5 * SIGMA]).to_frame()
+    assert pts.loc[23, "rules"] == (RunRule.WE1, RunRule.WE2)
+    assert pts.loc[0, "rules"] == ()
+    assert [r.signals_shift for r in pts.loc[23, "rules"]] == [False, True]
+    assert RunRule.WE2.description == control_chart.RULES["we2"] and RunRule.WE4.number == 4
+
+
 @pytest.mark.parametrize(
     ("values", "kwargs", "match"),
     [
         ([1.0], {}, "at least 2"),
         ([], {}, "at least 2"),
+        ([1.0, float("nan"), 3.0], {}, "not a finite number"),
+        ([5.0, 5.0, 5.0, 7.0], {"baseline_n": 3}, "same value"),
+    ],
+)
+def test_bad_data(values, kwargs, match):
+    with pytest.raises(InsufficientDataError, match=match):
+        individuals_chart(values, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("values", "kwargs", "match"),
+    [
         ([1.0, 2.0, 3.0], {"baseline_n": 1}, "at least 2"),
         ([1.0, 2.0, 3.0], {"baseline_n": 5}, "at most the number of lots"),
         ([1.0, 2.0, 3.0], {"baseline_n": 2.5}, "whole number"),
-        ([1.0, float("nan"), 3.0], {}, "not a finite number"),
-        ([5.0, 5.0, 5.0, 7.0], {"baseline_n": 3}, "same value"),
         ([1.0, 2.0, 3.0], {"rules": ("we1", "nelson5")}, "Unknown rule"),
         ([1.0, 2.0, 3.0], {"labels": ["a", "b"]}, "one label per lot"),
     ],
 )
-def test_bad_input(values, kwargs, match):
-    with pytest.raises(InsufficientDataError, match=match):
+def test_bad_arguments(values, kwargs, match):
+    with pytest.raises(ValueError, match=match) as info:
         individuals_chart(values, **kwargs)
+    assert not isinstance(info.value, CgtkitError)

@@ -1,4 +1,4 @@
-"""Criteria from few lots: candidates, investigational proposals, lifecycle replay."""
+"""Criteria from few lots (cgtkit.analyses): candidates, investigational proposals, lifecycle replay."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ from cgtkit.attributes import get_attribute
 from cgtkit.errors import InsufficientDataError
 from cgtkit.io import load_lots
 from cgtkit.datafiles import data_dir
-from cgtkit.stats.criteria import (
+from cgtkit.analyses.lifecycle import (
+    CheckpointReading,
+    Reading,
+    lifecycle_replay,
+    render_reading,
+    render_verdict,
+)
+from cgtkit.analyses.specifications import (
     AttributeData,
     attribute_data,
     candidate_criteria,
     investigational_proposal,
-    lifecycle_replay,
-    nonparametric_any_outside,
 )
 from cgtkit.stats.tolerance import tolerance_factor
 
@@ -38,25 +43,6 @@ def _data(values, attribute: str = "potency", censoring=None) -> AttributeData:
 @pytest.fixture(scope="module")
 def car_t() -> pd.DataFrame:
     return load_lots(data_dir() / "examples" / "car_t_lots.csv")
-
-
-def test_range_risk_matches_textbook_values() -> None:
-    # Next single lot outside the range of n lots: 2/(n+1) two-sided, 1/(n+1) one-sided (DOMAIN brief;
-    # Hahn & Meeker 1991, ch. 5).
-    assert nonparametric_any_outside(10, 1, 2) == pytest.approx(2 / 11)
-    assert nonparametric_any_outside(10, 1, 1) == pytest.approx(1 / 11)
-    # m future lots all inside the range of n: n(n-1)/((n+m)(n+m-1)); n=5, m=10 -> 20/210
-    assert nonparametric_any_outside(5, 10, 2) == pytest.approx(1 - 20 / 210)
-
-
-def test_range_risk_agrees_with_simulation() -> None:
-    rng = np.random.default_rng(7)
-    n, m, reps = 8, 10, 40_000
-    x = rng.standard_exponential((reps, n + m))  # distribution-free: any continuous law
-    past, future = x[:, :n], x[:, n:]
-    outside = ((future < past.min(1, keepdims=True)) | (future > past.max(1, keepdims=True))).any(1).mean()
-    se = np.sqrt(outside * (1 - outside) / reps)
-    assert abs(outside - nonparametric_any_outside(n, m, 2)) < 4 * se
 
 
 def test_candidates_for_a_lower_limited_attribute(car_t: pd.DataFrame) -> None:
@@ -173,3 +159,54 @@ def test_clipped_percent_limit_is_explained() -> None:
     assert cs.get("ti_99_99").low == 0.0
     assert any("physical bound" in note for note in cs.notes)
     assert not any("physical bound" in n for n in candidate_criteria(_data([88, 90, 86, 91, 89], "viability")).notes)
+
+
+def test_clip_note_names_the_bound_used() -> None:
+    cs = candidate_criteria(_data([97, 80, 99], "viability"))
+    note = next(n for n in cs.notes if "physical bound" in n)
+    assert "(lower 0 %)" in note
+    assert cs.get("ti_99_99").at_bound == ("lower",) and cs.get("range").at_bound == ()
+
+
+def test_unbounded_attribute_is_never_clipped() -> None:
+    # an attribute not in the metadata has no physical bounds: a negative limit stays negative
+    cs = candidate_criteria(_data([3.0, 0.5, 5.0], "potency"))
+    assert cs.get("ti_99_99").low < 0 and not any("physical bound" in n for n in cs.notes)
+
+
+def test_relative_potency_is_not_capped_at_100() -> None:
+    # "% of reference" is not a percentage of a whole: potency above the reference is real (AAV lots 101-123)
+    aav = load_lots(data_dir() / "examples" / "aav_lots.csv")
+    spec = get_attribute("relative_potency")
+    data = attribute_data(aav, spec, ["clinical", "ppq"])
+    every_lot = attribute_data(aav, spec).values
+    cs = candidate_criteria(data)
+    assert data.values.max() > 100 and not any("physical bound" in n for n in cs.notes)
+    for c in cs.candidates:
+        assert c.high is not None and c.high >= data.values.max() > 100, c.key
+        assert c.low <= data.values.min(), c.key  # every lot the criterion was set from meets it
+        if c.key.startswith("ti_"):  # and the tolerance intervals hold every lot made so far
+            assert c.low <= every_lot.min() and c.high >= every_lot.max(), c.key
+    proposal = investigational_proposal(attribute_data(aav, spec, ["engineering", "clinical"]))
+    assert proposal.high > 100
+
+
+def test_replay_readings_are_typed_and_rendered() -> None:
+    rng = np.random.default_rng(3)
+    values = np.concatenate([[90.0, 90.3, 89.8, 90.1, 89.9], rng.normal(90, 3, 35)])
+    replay = lifecycle_replay(_data(values, "potency"), coverage=0.95, confidence=0.95)
+    first = replay.checkpoints[0]
+    assert first.readings[0].kind is Reading.UNDERSTATED_VARIABILITY
+    assert first.readings[0].outside == first.later_outside and first.readings[0].later_lots == first.later_lots
+    for cp in replay.checkpoints:
+        assert cp.verdict == render_verdict(cp.readings) == " ".join(render_reading(r) for r in cp.readings)
+        assert cp.re_evaluate == any(r.kind in (Reading.UNDERSTATED_VARIABILITY, Reading.LIMITS_MOVED)
+                                     for r in cp.readings)
+    frame = replay.to_frame()
+    assert list(frame.columns[:10]) == ["n_lots", "through_lot", "low", "high", "k", "later_lots", "later_outside",
+                                        "expected_outside", "verdict", "re_evaluate"]
+    assert frame["readings"].iloc[0] == (Reading.UNDERSTATED_VARIABILITY,)
+    last = CheckpointReading(Reading.NOT_YET_TESTED)
+    assert render_reading(last) == "No later lots yet to test these criteria."
+    moved = CheckpointReading(Reading.LIMITS_MOVED, n_lots=20, width_change=-0.4)
+    assert render_reading(moved).startswith("Limits from 20 lots are 40% narrower than at the previous checkpoint")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import math
@@ -13,14 +14,18 @@ import openpyxl
 import pandas as pd
 import pytest
 
+import cgtkit.io
 from cgtkit.errors import CgtkitError, LotDataError
 from cgtkit.io import (
     LONG_FORMAT_COLUMNS,
+    Problem,
+    ProblemKind,
     attribute_values,
     load_lots,
     lots_summary,
     parse_value,
 )
+from cgtkit.vocab import LOT_TYPES
 
 HEADER = "lot_id,attribute,value,unit,lot_type,manufacture_date"
 
@@ -492,6 +497,117 @@ def test_corrupt_zip_named_xlsx(tmp_path):
     path.write_bytes(buffer.getvalue())
     message = load_error(path)
     assert "'broken.xlsx'" in message and "not a readable .xlsx workbook" in message
+
+
+# --------------------------------------------------------------------------- #
+# problems as data: all checks run, problems are exposed and grouped
+# --------------------------------------------------------------------------- #
+def load_problems(source, **kwargs) -> tuple[str, tuple[Problem, ...]]:
+    with pytest.raises(LotDataError) as info:
+        load_lots(source, **kwargs)
+    return str(info.value), info.value.problems
+
+
+def test_problems_are_exposed_as_data(tmp_path):
+    text = csv_text("L1,viability,88,%,clinical,2024-03-01", "L2,viability,eighty,%,pilot,2024-03-02")
+    message, problems = load_problems(write(tmp_path, text))
+    assert [(p.row, p.column, p.column_letter, p.value, p.kind) for p in problems] == [
+        (3, "value", "C", "eighty", ProblemKind.NOT_A_VALUE),
+        (3, "lot_type", "E", "pilot", ProblemKind.NOT_A_LOT_TYPE),
+    ]
+    assert all(p.fix and str(p) in message for p in problems)
+    assert str(problems[0]).startswith("row 3, column 'value' (C): 'eighty' is not a number")
+    assert "Fix: Enter a number" in str(problems[0])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        problems[0].row = 4
+
+
+def test_one_kind_of_problem_does_not_hide_another(tmp_path):
+    text = csv_text(
+        "L1,viability,88,%,clinical,2024-03-01",
+        "L1,viability,n/a,%,clinical,2024-03-01",  # a bad value and a duplicate
+        "L2,viability,0.9,fraction,clinical,2024-13-01",  # a second unit and a bad date
+    )
+    message, problems = load_problems(write(tmp_path, text))
+    assert {p.kind for p in problems} == {
+        ProblemKind.NOT_A_VALUE, ProblemKind.DUPLICATE, ProblemKind.UNIT_DISAGREES, ProblemKind.NOT_A_DATE,
+    }
+    assert "4 problems found" in message
+    assert "row 3, column 'value' (C): 'n/a'" in message
+    assert "rows 2 and 3 both hold lot 'L1', attribute 'viability'" in message
+    assert "attribute 'viability' has more than one unit: '%' (row 2) and 'fraction' (row 4)" in message
+    assert "row 4, column 'manufacture_date' (F): '2024-13-01' is not a valid calendar date" in message
+
+
+def test_many_problems_of_one_kind_share_a_line(tmp_path):
+    rows = [f"L{i},viability,88,%,clinical,0{i % 9 + 1}/03/2024" for i in range(12)]
+    message, problems = load_problems(write(tmp_path, csv_text(*rows), "dates.csv"))
+    assert len(problems) == 12 and {p.kind for p in problems} == {ProblemKind.NOT_A_DATE}
+    lines = message.splitlines()
+    assert lines[0] == "Cannot load lot data from 'dates.csv': 12 problems found."
+    assert len(lines) == 2
+    assert lines[1].startswith(
+        "- Column 'manufacture_date' (F): 12 values are not dates: rows 2 ('01/03/2024'), 3 ('02/03/2024')"
+    )
+    assert "11 ('01/03/2024') ... and 2 more. Fix: Write dates as YYYY-MM-DD" in lines[1]
+
+
+def test_few_problems_of_one_kind_get_a_line_each(tmp_path):
+    rows = [f"L{i},viability,\"{v}\",%,clinical,2024-03-01" for i, v in enumerate(["88", "abc", "90", "0,5", "n/a"])]
+    message, _ = load_problems(write(tmp_path, csv_text(*rows)))
+    assert "row 3, column 'value' (C): 'abc' is not a number" in message
+    assert "row 5, column 'value' (C): '0,5' uses a decimal comma. Fix: Write it with a decimal point" in message
+    assert "row 6, column 'value' (C): 'n/a' is not a number" in message
+
+
+def test_lot_conflict_problem_points_at_the_cell_as_written(tmp_path):
+    text = csv_text("L1,viability,88,%,clinical,2024-03-01", "L1,cd3_purity,95,%,PPQ ,2024-3-1")
+    message, problems = load_problems(write(tmp_path, text))
+    assert [(p.row, p.column_letter, p.value, p.kind) for p in problems] == [(3, "E", "PPQ", ProblemKind.LOT_DISAGREES)]
+    assert (
+        "row 3, column 'lot_type' (E): lot 'L1' has more than one of its lot types: 'clinical' (row 2) and 'ppq' (row 3)"
+    ) in message
+
+
+def test_rows_of_many_columns_keep_spreadsheet_letters(tmp_path):
+    header = HEADER + "," + ",".join(f"note{i}" for i in range(22)) + ",phase"
+    row = "L1,viability,88,%,clinical,2024-03-01" + "," * 22 + ",phase 9"
+    message, problems = load_problems(write(tmp_path, csv_text(row, header=header)))
+    assert problems[0].column_letter == "AC"
+    assert "row 2, column 'phase' (AC): 'phase 9' is not a phase" in message
+
+
+def test_date_outside_the_supported_years(tmp_path):
+    message, problems = load_problems(write(tmp_path, csv_text("L1,viability,88,%,clinical,1500-01-01")))
+    assert problems[0].kind is ProblemKind.NOT_A_DATE
+    assert "row 2, column 'manufacture_date' (F): '1500-01-01' is outside the years 1678 to 2261" in message
+
+
+def test_file_level_errors_have_no_problem_list(tmp_path):
+    _, problems = load_problems(write(tmp_path, "lot,attribute\nL1,viability\n"))
+    assert problems == ()
+
+
+def test_lot_data_error_keeps_its_message():
+    error = LotDataError("plain message")
+    assert str(error) == "plain message" and error.problems == ()
+
+
+def test_lot_types_come_from_the_shared_vocabulary(tmp_path):
+    assert "LOT_TYPES" not in cgtkit.io.__all__  # no copy of its own: the one list is cgtkit.vocab's
+    assert getattr(cgtkit.io, "LOT_TYPES", LOT_TYPES) is LOT_TYPES
+    message = load_error(write(tmp_path, csv_text("L1,viability,88,%,pilot,2024-03-01")))
+    assert f"Use one of: {', '.join(LOT_TYPES)}." in message
+    df = load_lots(write(tmp_path, csv_text(*(f"L{t},viability,88,%,{t.upper()},2024-03-01" for t in LOT_TYPES))))
+    assert sorted(df["lot_type"]) == sorted(LOT_TYPES)
+
+
+@pytest.mark.parametrize("text", ["eighty", "0,5", "1,000", "<LOQ", "1e400", ""])
+def test_parse_value_and_load_lots_explain_a_value_alike(tmp_path, text):
+    with pytest.raises(ValueError) as info:
+        parse_value(text)
+    _, problems = load_problems(write(tmp_path, csv_text(f"L1,viability,\"{text}\",%,clinical,2024-03-01")))
+    assert str(info.value) == f"{problems[0].detail}. {problems[0].fix}"
 
 
 def test_errors_are_cgtkit_errors(tmp_path):

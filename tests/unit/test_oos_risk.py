@@ -7,13 +7,15 @@ import math
 import numpy as np
 import pytest
 
-from cgtkit.errors import InsufficientDataError
+from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.stats.oos_risk import (
     OosRiskResult,
     future_lot_oos_probability,
+    nonparametric_any_outside,
     oos_risk_table,
     prob_any_oos,
 )
+from cgtkit.stats.tolerance import nonparametric_tolerance_interval
 
 
 def _brute_force(n, k, m, sided, size, seed):
@@ -124,23 +126,61 @@ def test_result_and_table_frames():
     assert (table["probability"] <= table["probability_if_independent"] + 1e-12).all()
 
 
+def test_range_risk_matches_textbook_values() -> None:
+    # Next single lot outside the range of n lots: 2/(n+1) two-sided, 1/(n+1) one-sided (DOMAIN brief;
+    # Hahn & Meeker 1991, ch. 5).
+    assert nonparametric_any_outside(10, 1, 2) == pytest.approx(2 / 11)
+    assert nonparametric_any_outside(10, 1, 1) == pytest.approx(1 / 11)
+    # m future lots all inside the range of n: n(n-1)/((n+m)(n+m-1)); n=5, m=10 -> 20/210
+    assert nonparametric_any_outside(5, 10, 2) == pytest.approx(1 - 20 / 210)
+
+
+def test_range_risk_agrees_with_simulation() -> None:
+    rng = np.random.default_rng(7)
+    n, m, reps = 8, 10, 40_000
+    x = rng.standard_exponential((reps, n + m))  # distribution-free: any continuous law
+    past, future = x[:, :n], x[:, n:]
+    outside = ((future < past.min(1, keepdims=True)) | (future > past.max(1, keepdims=True))).any(1).mean()
+    se = np.sqrt(outside * (1 - outside) / reps)
+    assert abs(outside - nonparametric_any_outside(n, m, 2)) < 4 * se
+
+
+def test_range_risk_is_computed_once():
+    # the distribution-free tolerance interval quotes the same next-lot risk
+    r = nonparametric_tolerance_interval([3.1, 2.9, 3.4, 3.0, 3.3])
+    assert r.prob_next_outside_range == nonparametric_any_outside(5, 1, 2)
+
+
 @pytest.mark.parametrize(
     ("call", "match"),
     [
         (lambda: future_lot_oos_probability(1, 3.0), "at least 2"),
+        (lambda: prob_any_oos(1, 3.0, 10), "at least 2"),
+        (lambda: nonparametric_any_outside(1, 10), "at least 2"),
+    ],
+)
+def test_too_few_lots_is_a_data_problem(call, match):
+    with pytest.raises(InsufficientDataError, match=match):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
         (lambda: future_lot_oos_probability(10, 0.0), "positive"),
         (lambda: future_lot_oos_probability(10, float("inf")), "positive finite"),
         (lambda: future_lot_oos_probability(10, "3"), "positive"),
         (lambda: future_lot_oos_probability(10, 3.0, sided=0), "sided must be 1"),
-        (lambda: prob_any_oos(1, 3.0, 10), "at least 2"),
         (lambda: prob_any_oos(10, -1.0, 10), "positive"),
         (lambda: prob_any_oos(10, 3.0, 0), "at least 1"),
         (lambda: prob_any_oos(10, 3.0, 2.5), "whole number"),
         (lambda: prob_any_oos(10, 3.0, 10, method="bootstrap"), "'integration' or 'simulation'"),
         (lambda: prob_any_oos(10, 3.0, 10, method="simulation", n_sim=10), "at least 1000"),
         (lambda: oos_risk_table(10, 3.0, m_values=()), "at least one"),
+        (lambda: nonparametric_any_outside(10, 0), "at least 1"),
     ],
 )
-def test_bad_input(call, match):
-    with pytest.raises(InsufficientDataError, match=match):
+def test_bad_arguments_are_plain_value_errors(call, match):
+    with pytest.raises(ValueError, match=match) as info:
         call()
+    assert not isinstance(info.value, CgtkitError)

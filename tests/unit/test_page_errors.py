@@ -35,7 +35,7 @@ def _texts(widget) -> str:  # noqa: ANN001
 
 @pytest.mark.parametrize("page_id", ["home", "start_here", "commercial_specifications"])
 def test_missing_data_files_give_a_message_not_an_exception(broken_data, tmp_path, page_id: str) -> None:
-    view = build(page_id, WorkbookStore(tmp_path / "wb.json"))
+    view = build(page_id, WorkbookStore(tmp_path / "wb.json")).widget
     text = _texts(view)
     assert "could not open" in text and "is missing; restore it" in text
     assert "Traceback" not in text

@@ -1,14 +1,23 @@
-"""The specifications pages without a browser: model derivations, then the view's handlers."""
+"""The specifications pages without a browser: the page models' results, then the views' handlers."""
 
 from __future__ import annotations
 
+import html
 import re
+from pathlib import Path
 
 import pytest
 
+from cgtkit import decisions
+from cgtkit.decisions import CommercialCriterionDecision, InvestigationalCriteriaDecision, ToleranceBasis
 from cgtkit.session import Session, WorkbookStore
-from cgtkit.ui.specifications import SpecificationsView
-from cgtkit.ui.specifications_model import SpecificationsModel
+from cgtkit.ui import clinical_development, commercial_specifications
+from cgtkit.ui.clinical_development_model import ClinicalDevelopmentModel
+from cgtkit.ui.commercial_specifications_model import CommercialSpecificationsModel
+from cgtkit.ui.selection import LotSelection
+from cgtkit.vocab import AttributeKind, DatasetKind, LotType
+
+V1_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "workbook_v1.json"
 
 
 @pytest.fixture(scope="module")
@@ -23,93 +32,111 @@ def store(tmp_path, session: Session) -> WorkbookStore:
     return s
 
 
+def commercial_page(store: WorkbookStore) -> commercial_specifications.CommercialSpecificationsView:
+    return commercial_specifications.build_page(store)
+
+
+def clinical_page(store: WorkbookStore) -> clinical_development.ClinicalDevelopmentView:
+    return clinical_development.build_page(store)
+
+
 def test_commercial_defaults_compute_candidates_and_replay(session: Session) -> None:
-    model = SpecificationsModel(session, mode="commercial")
-    assert model.dataset == "car_t_lots" and model.lot_types == ["clinical", "ppq"]
-    view = model.compute()
+    model = CommercialSpecificationsModel(session)
+    assert model.selection.dataset == "car_t_lots" and model.selection.lot_types == ["clinical", "ppq"]
+    view = model.result
     assert view.candidates is not None and view.replay is not None
     assert view.candidates.n == 27
-    decision = model.decision(view, model.default_justification(view))
-    assert decision.module == "commercial_specifications" and decision.flexibility_id == "CS-SPEC-FLEX-BLA"
-    assert decision.result["risk_next_100"] == view.candidates.get("ti_99_95").risk[100]
+    decision = model.decision(model.default_justification())
+    assert isinstance(decision, CommercialCriterionDecision)
+    assert decision.page == "commercial_specifications" and decision.flexibility_id == "CS-SPEC-FLEX-BLA"
+    assert {r.horizon: r.probability for r in decision.risk}[100] == view.candidates.get("ti_99_95").risk[100]
     assert "601.12" in decision.justification
+    chosen = view.candidates.get("ti_99_95")
+    assert (decision.low, decision.high, decision.k, decision.candidate, decision.k_method) == (
+        chosen.low, chosen.high, chosen.k, "ti_99_95", "exact")
+    assert decision.lot_types == (LotType.CLINICAL, LotType.PPQ) and decision.n == 27 == len(decision.lot_ids)
+    assert (decision.risk_basis, decision.reference, decision.method) == (
+        chosen.risk_basis, chosen.reference, chosen.method)
 
 
 def test_investigational_mode_proposes_every_attribute(session: Session) -> None:
-    model = SpecificationsModel(session, mode="investigational")
-    view = model.compute()
+    model = ClinicalDevelopmentModel(session)
+    view = model.result
     assert {p.attribute for p in view.proposals} >= {"viability", "sterility", "vector_copy_number"}
     assert next(p for p in view.proposals if p.attribute == "sterility").basis == "fixed requirement"
 
 
 def test_safety_attribute_has_no_computed_criterion(session: Session) -> None:
-    model = SpecificationsModel(session, mode="commercial")
-    model.attribute = "sterility"
-    view = model.compute()
+    model = CommercialSpecificationsModel(session)
+    model.selection.attribute = "sterility"
+    view = model.result
     assert view.fixed and view.candidates is None
     with pytest.raises(ValueError, match="fixed safety requirement"):
-        model.decision(view, "anything")
+        model.decision("anything")
 
 
 def test_empty_justification_is_refused(session: Session) -> None:
-    model = SpecificationsModel(session)
+    model = CommercialSpecificationsModel(session)
     with pytest.raises(ValueError, match="Write a justification"):
-        model.decision(model.compute(), "   ")
+        model.decision("   ")
 
 
 def test_view_accept_records_decision_in_store(store: WorkbookStore) -> None:
-    page = SpecificationsView(store, "commercial")
+    page = commercial_page(store)
     assert page.status.kind in ("", "info")
-    page.accept.click()
-    assert page.accept_status.kind == "success", page.accept_status.text
+    page.panel.accept.click()
+    assert page.panel.status.kind == "success", page.panel.status.text
     assert len(store.load().decisions_for("commercial_specifications")) == 1
-    assert "Decisions recorded on this page: <b>1</b>" in page.decisions.value
+    assert "Decisions recorded on this page: <b>1</b>" in page.panel.decisions.value
 
 
 def test_view_bad_choice_keeps_previous_results(store: WorkbookStore) -> None:
-    page = SpecificationsView(store, "commercial")
+    page = commercial_page(store)
     before = page.table.value
     assert before
-    page.lot_boxes["clinical"].value = False  # ppq only: 3 lots, still enough
+    page.controls.lot_boxes["clinical"].value = False  # ppq only: 3 lots, still enough
     assert page.status.kind != "error", page.status.text
     three_lots = page.table.value
     assert "3 lots of type ppq" in three_lots
+    assert page.model.result.candidates.n == 3
     # unticking the last box is refused: the box comes back on and the results stay
-    page.lot_boxes["ppq"].value = False
-    assert page.lot_boxes["ppq"].value is True
+    page.controls.lot_boxes["ppq"].value = False
+    assert page.controls.lot_boxes["ppq"].value is True and page.model.selection.lot_types == ["ppq"]
     assert page.status.kind == "error" and "at least one lot type" in page.status.text
     assert page.table.value == three_lots
 
 
 def test_view_too_few_lots_keeps_previous_results(store: WorkbookStore) -> None:
-    page = SpecificationsView(store, "commercial")
-    page.attribute.value = "cd3_purity"
+    page = commercial_page(store)
+    page.controls.attribute.value = "cd3_purity"
     shown = page.table.value
-    page.lot_boxes["clinical"].value = False
-    page.lot_boxes["engineering"].value = True
-    page.lot_boxes["ppq"].value = False  # 3 engineering lots: enough
-    page.dataset.value = "aav_lots"  # AAV: 2 engineering lots only for the first attribute
+    page.controls.lot_boxes["clinical"].value = False
+    page.controls.lot_boxes["engineering"].value = True
+    page.controls.lot_boxes["ppq"].value = False  # 3 engineering lots: enough
+    kept = page.model.result
+    page.controls.dataset.value = "aav_lots"  # AAV: 2 engineering lots only for the first attribute
     assert page.status.kind == "error" and "only 2 lot" in page.status.text
+    assert page.model.result is kept and "only 2 lot" in page.model.problem
     assert page.table.value != ""  # the last valid tables stay on screen
     assert shown
 
 
 def test_view_edited_justification_is_kept(store: WorkbookStore) -> None:
-    page = SpecificationsView(store, "commercial")
-    assert page.attribute.value == "viability"
-    page.justification.value = "My own words, citing the 99/95 tolerance interval."
-    page.attribute.value = "cd3_purity"
-    assert page.justification.value == "My own words, citing the 99/95 tolerance interval."
-    assert "kept" in page.accept_status.text
-    page.redraft.click()
-    assert "CD3+ purity" in page.justification.value
+    page = commercial_page(store)
+    assert page.controls.attribute.value == "viability"
+    page.panel.justification.value = "My own words, citing the 99/95 tolerance interval."
+    page.controls.attribute.value = "cd3_purity"
+    assert page.panel.justification.value == "My own words, citing the 99/95 tolerance interval."
+    assert "kept" in page.panel.status.text
+    page.panel.redraft.click()
+    assert "CD3+ purity" in page.panel.justification.value
 
 
 def test_view_safety_attribute_shows_fixed_requirement(store: WorkbookStore) -> None:
-    page = SpecificationsView(store, "investigational")
-    page.attribute.value = "sterility"
+    page = clinical_page(store)
+    page.controls.attribute.value = "sterility"
     assert "fixed safety requirement" in page.about.value
-    assert page.flexibility.value == "CD-SAFETY-ATTRIBUTES"
+    assert page.panel.flexibility.value == "CD-SAFETY-ATTRIBUTES"
     assert page.status.kind != "error"
 
 
@@ -142,8 +169,8 @@ def _rows(attribute: str, unit: str, values: list[str]) -> str:
 )
 def test_page_shows_clear_message_for_unusable_data(tmp_path, attribute, unit, values, message) -> None:
     store = _store_with(tmp_path, _rows(attribute, unit, values) + _rows("viability", "%", ["88", "91", "86", "90"]))
-    page = SpecificationsView(store, "commercial")  # opens on the first attribute with usable data
-    page.attribute.value = attribute
+    page = commercial_page(store)  # opens on the first attribute with usable data
+    page.controls.attribute.value = attribute
     assert page.status.kind == "error"
     assert re.search(message, page.status.text), page.status.text
     assert "Traceback" not in page.status.text
@@ -151,48 +178,116 @@ def test_page_shows_clear_message_for_unusable_data(tmp_path, attribute, unit, v
 
 
 def test_commercial_view_safety_attribute_clears_computed_outputs(store: WorkbookStore) -> None:
-    page = SpecificationsView(store, "commercial")
+    page = commercial_page(store)
     assert page.candidate.options  # candidates for viability
-    page.attribute.value = "sterility"
+    page.controls.attribute.value = "sterility"
     assert page.status.kind != "error", page.status.text
     assert "fixed safety requirement" in page.about.value
     assert page.table.value == "" and page.candidate.options == ()
-    page.accept.click()
-    assert page.accept_status.kind == "error" and "no computed criterion" in page.accept_status.text
-    page.attribute.value = "viability"  # and back: candidates return
+    assert page.risk_out.outputs == () and page.lots_out.outputs == ()
+    page.panel.accept.click()
+    assert page.panel.status.kind == "error" and "no computed criterion" in page.panel.status.text
+    page.controls.attribute.value = "viability"  # and back: candidates return
     assert page.candidate.value == "ti_99_95"
 
 
 def test_lots_table_shows_censored_and_pass_fail_results(store: WorkbookStore) -> None:
-    page = SpecificationsView(store, "investigational")
-    page.attribute.value = "endotoxin"
+    page = clinical_page(store)
+    page.controls.attribute.value = "endotoxin"
     assert "&lt;0.5" in page.lots_table.value and "27 lots of this selection" in page.lots_table.value
-    page.attribute.value = "sterility"
+    page.controls.attribute.value = "sterility"
     assert ">pass<" in page.lots_table.value
 
 
 def test_accept_all_investigational_proposals(store: WorkbookStore) -> None:
-    page = SpecificationsView(store, "investigational")
-    page.attribute.value = "cd3_purity"
+    page = clinical_page(store)
+    page.controls.attribute.value = "cd3_purity"
     page.accept_all.click()
-    assert page.accept_status.kind == "success", page.accept_status.text
+    assert page.panel.status.kind == "success", page.panel.status.text
     recorded = store.load().decisions_for("clinical_development")
-    by_attr = {d.inputs["attribute"]: d.flexibility_id for d in recorded}
+    (decision,) = recorded  # accept all is one decision: a set of criteria
+    assert isinstance(decision, InvestigationalCriteriaDecision)
+    by_attr = {c.attribute: c.flexibility_id for c in decision.criteria}
     assert by_attr["viability"] == "CD-RELEASE-PERMISSIVE" and by_attr["sterility"] == "CD-SAFETY-ATTRIBUTES"
-    assert len(recorded) == len(page.attribute.options)
-    assert page.attribute.value == "cd3_purity" and page.model.attribute == "cd3_purity"  # the choice is kept
+    assert len(decision.criteria) == len(page.controls.attribute.options)
+    assert page.controls.attribute.value == "cd3_purity" == page.model.selection.attribute  # the choice is kept
+    assert f"Decisions recorded on this page: <b>1</b> ({len(decision.criteria)} criteria)" in page.panel.decisions.value
 
 
 def test_a_recorded_decision_can_be_removed(store: WorkbookStore) -> None:
-    page = SpecificationsView(store, "commercial")
-    assert page.remove_box.layout.display == "none"
-    page.accept.click()
-    page.attribute.value = "cd3_purity"
-    page.accept.click()
+    page = commercial_page(store)
+    assert page.panel.remove_box.layout.display == "none"
+    page.panel.accept.click()
+    page.controls.attribute.value = "cd3_purity"
+    page.panel.accept.click()
     assert len(store.load().decisions_for("commercial_specifications")) == 2
-    assert "cd3_purity" in page.remove_choice.label  # newest first
-    page.remove_button.click()
-    assert page.accept_status.kind == "success"
+    newest = store.load().decisions_for("commercial_specifications")[-1]
+    assert newest.attribute == "cd3_purity"
+    assert "CD3+ purity" in page.panel.remove_choice.label and page.panel.remove_choice.value == newest.id
+    page.panel.remove_button.click()
+    assert page.panel.status.kind == "success"
     left = store.load().decisions_for("commercial_specifications")
-    assert [d.inputs["attribute"] for d in left] == ["viability"]
-    assert "Decisions recorded on this page: <b>1</b>" in page.decisions.value
+    assert [d.attribute for d in left] == ["viability"]
+    assert "Decisions recorded on this page: <b>1</b>" in page.panel.decisions.value
+
+
+def test_accepting_one_investigational_attribute_records_a_set_of_one(session: Session) -> None:
+    model = ClinicalDevelopmentModel(session)
+    model.selection.attribute = "vector_copy_number"
+    view = model.result
+    decision = model.decision("VCN as a safety attribute.", "CD-SAFETY-ATTRIBUTES")
+    assert isinstance(decision, InvestigationalCriteriaDecision) and decision.page == "clinical_development"
+    (c,) = decision.criteria
+    p = view.proposal
+    assert (c.attribute, c.low, c.high, c.next_lot_outside) == ("vector_copy_number", p.low, p.high, p.next_lot_outside)
+    assert c.flexibility_id == "CD-SAFETY-ATTRIBUTES" and c.tolerance == ToleranceBasis(coverage=0.99, confidence=0.95)
+    assert decision.method == "normal tolerance interval TI 99%/95%, exact k"
+    assert decision.lot_types == (LotType.ENGINEERING, LotType.CLINICAL) and c.n == view.data.n == len(c.lot_ids)
+    model.selection.attribute = "sterility"
+    fixed = model.decision("Fixed.").criteria[0]
+    assert fixed.attribute_kind is AttributeKind.SAFETY_FIXED and fixed.tolerance is None and fixed.fixed_requirement
+
+
+def test_accept_all_is_one_set_with_every_draft(session: Session) -> None:
+    model = ClinicalDevelopmentModel(session)
+    decision = model.all_proposals_decision()
+    labels = [c.attribute for c in decision.criteria]
+    assert {"viability", "cd3_purity", "sterility"} <= set(labels) and len(labels) == len(set(labels))
+    assert decision.justification.count("Investigational release criterion for ") == len(labels)
+    assert decision.method == "normal tolerance interval TI 99%/95%, exact k; fixed requirement"
+    assert decision.flexibility_ids == ("CD-RELEASE-PERMISSIVE", "CD-SAFETY-ATTRIBUTES")
+    # "accept all" exists on the investigational page only (two pages, no mode switch)
+    assert not hasattr(CommercialSpecificationsModel, "all_proposals_decision")
+
+
+def test_dataset_options_follow_the_kind_not_the_name(session: Session) -> None:
+    renamed = Session().with_dataset("lots_stability", session.dataset_frame("car_t_lots"), source="t") \
+        .with_dataset("study", session.dataset_frame("car_t_stability"), source="t")
+    assert renamed.datasets["study"].kind is DatasetKind.STABILITY
+    assert LotSelection(renamed, ["clinical"]).dataset_options == ["lots_stability"]
+
+
+def test_decisions_table_is_rendered_by_the_decisions_module(store: WorkbookStore) -> None:
+    page = commercial_page(store)
+    page.panel.accept.click()
+    (decision,) = store.load().decisions_for("commercial_specifications")
+    (row,) = decisions.rows(decision)
+    table = page.panel.decisions.value
+    assert all(f"<th>{html.escape(h)}</th>" in table for h in decisions.COLUMNS.values())
+    assert all(html.escape(v, quote=True) in table for k, v in row.items() if k != "decision_id")
+    assert html.escape(decisions.summary(decision), quote=True) in table
+    assert page.panel.remove_choice.label == decisions.label(decision)
+
+
+def test_a_v1_workbook_opens_on_the_pages_and_its_decisions_can_be_removed(tmp_path) -> None:
+    store = WorkbookStore(tmp_path / "wb.json")
+    store.replace(Session.load(V1_FIXTURE))
+    page = clinical_page(store)
+    assert page.model.selection.dataset == "aav_lots" and page.model.selection.dataset_options == ["aav_lots"]
+    assert "Decisions recorded on this page: <b>10</b>" in page.panel.decisions.value
+    oldest = store.load().decisions_for("clinical_development")[0]
+    page.panel.remove_choice.value = oldest.id
+    page.panel.remove_button.click()
+    assert page.panel.status.kind == "success"
+    assert oldest.id not in {d.id for d in store.load().decisions}
+    assert "Decisions recorded on this page: <b>9</b>" in page.panel.decisions.value

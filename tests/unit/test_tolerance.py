@@ -17,11 +17,12 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
-from cgtkit.errors import InsufficientDataError
+from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.stats import tolerance as tol
 from cgtkit.stats.tolerance import (
     NonparametricToleranceInterval,
     ToleranceInterval,
+    mean_k_sd_limits,
     nonparametric_tolerance_interval,
     normal_tolerance_interval,
     tolerance_factor,
@@ -243,11 +244,28 @@ def test_tolerance_factor_table():
 # ---------------------------------------------------------------------------
 
 
+def _raises_plain_value_error(call, match):
+    """A programming mistake: ValueError, and not the user-data error a page would show."""
+    with pytest.raises(ValueError, match=match) as info:
+        call()
+    assert not isinstance(info.value, CgtkitError)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
         ({"n": 1}, "at least 2"),
         ({"n": 0}, "at least 2"),
+    ],
+)
+def test_tolerance_factor_too_few_lots(kwargs, match):
+    with pytest.raises(InsufficientDataError, match=match):
+        tolerance_factor(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
         ({"n": 2.5}, "whole number"),
         ({"n": True}, "whole number"),
         ({"n": "ten"}, "whole number"),
@@ -262,8 +280,7 @@ def test_tolerance_factor_table():
     ],
 )
 def test_tolerance_factor_bad_input(kwargs, match):
-    with pytest.raises(InsufficientDataError, match=match):
-        tolerance_factor(**kwargs)
+    _raises_plain_value_error(lambda: tolerance_factor(**kwargs), match)
 
 
 def test_errors_are_value_errors_for_generic_handlers():
@@ -391,6 +408,16 @@ def test_censored_on_log_scale_mentions_log():
         ([3.0, 3.0, 3.0], {}, "identical.*needs variability.*more lots"),
         ([1.0, 2.0, 3.0], {"censored": ["left", "left", "right"]}, "All 3 values are censored"),
         ([1.0, 2.0, 3.0], {"censored": ["left", "none", "left"]}, "at least 2 different"),
+    ],
+)
+def test_normal_interval_bad_data(values, kwargs, match):
+    with pytest.raises(InsufficientDataError, match=match):
+        normal_tolerance_interval(values, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("values", "kwargs", "match"),
+    [
         ([1.0, 2.0, 3.0], {"censored": ["none", "none"]}, "one of 'none', 'left' or 'right' for every value"),
         ([1.0, 2.0, 3.0], {"censored": ["none", "below", "none"]}, "Censoring code number 2"),
         ([1.0, 2.0, 3.0], {"coverage": 1.2}, "coverage must be"),
@@ -400,8 +427,12 @@ def test_censored_on_log_scale_mentions_log():
     ],
 )
 def test_normal_interval_bad_input(values, kwargs, match):
-    with pytest.raises(InsufficientDataError, match=match):
-        normal_tolerance_interval(values, **kwargs)
+    _raises_plain_value_error(lambda: normal_tolerance_interval(values, **kwargs), match)
+
+
+def test_mean_k_sd_limits_back_transform_like_the_interval():
+    ti = normal_tolerance_interval([1.2e8, 3.4e8, 2.2e8, 5.1e8, 0.9e8], scale="log", sided=1, side="upper")
+    assert mean_k_sd_limits(ti.mean, ti.sd, ti.k, sided=1, side="upper", scale="log") == (None, ti.high)
 
 
 # ---------------------------------------------------------------------------
@@ -473,11 +504,20 @@ def test_nonparametric_note_when_too_few_lots():
     [
         ([1.0], {}, "at least 2"),
         ([1.0, float("nan")], {}, "not a finite number"),
+    ],
+)
+def test_nonparametric_bad_data(values, kwargs, match):
+    with pytest.raises(InsufficientDataError, match=match):
+        nonparametric_tolerance_interval(values, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("values", "kwargs", "match"),
+    [
         ([1.0, 2.0], {"coverage": 1.0}, "coverage must be"),
         ([1.0, 2.0], {"confidence": 0.0}, "confidence must be"),
         ([1.0, 2.0], {"sided": 0}, "sided must be 1"),
     ],
 )
 def test_nonparametric_bad_input(values, kwargs, match):
-    with pytest.raises(InsufficientDataError, match=match):
-        nonparametric_tolerance_interval(values, **kwargs)
+    _raises_plain_value_error(lambda: nonparametric_tolerance_interval(values, **kwargs), match)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from cgtkit.session import Session, WorkbookStore
+from cgtkit.session import SCHEMA_VERSION, Session, WorkbookStore
 from cgtkit.ui.workbook import WorkbookPanel, dataset_name_for
 
 GOOD = (
@@ -17,6 +18,7 @@ GOOD = (
     "X3,viability,<80,%,clinical,2025-03-02\n"
 ).encode()
 BAD = GOOD.replace(b"90.4", b"ninety")
+V1_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "workbook_v1.json"
 
 
 def _upload(name: str, content: bytes) -> tuple[dict, ...]:
@@ -50,7 +52,8 @@ def test_open_workbook_and_reject_a_newer_one(panel: WorkbookPanel) -> None:
     saved = Session().to_json().encode()
     panel.workbook_upload.value = _upload("old.json", saved)
     assert panel.status.kind == "success" and panel.store.load().datasets == {}
-    newer = saved.replace(b'"schema_version": 1', b'"schema_version": 99')
+    newer = saved.replace(f'"schema_version": {SCHEMA_VERSION}'.encode(), b'"schema_version": 99')
+    assert newer != saved
     panel.workbook_upload.value = _upload("new.json", newer)
     assert panel.status.kind == "error" and "newer cgtkit" in panel.status.text
     assert panel.store.load().datasets == {}  # unchanged by the refused file
@@ -77,3 +80,29 @@ def test_start_over_needs_confirmation(panel: WorkbookPanel) -> None:
 def test_dataset_names_are_unique() -> None:
     assert dataset_name_for("lots (v2).xlsx", {"lots__v2_"}) == "lots__v2__2"
     assert dataset_name_for("...", set()) == "upload"
+
+
+def test_summary_shows_dataset_kinds_and_decisions_by_page(panel: WorkbookPanel) -> None:
+    summary = panel.summary.value
+    assert "<th>Kind</th>" in summary
+    assert "<td>car_t_lots</td><td>lot release</td>" in summary and "<td>car_t_stability</td><td>stability</td>" in summary
+    assert "Decisions recorded: <b>0</b></p>" in summary
+
+
+def test_opening_a_v1_workbook_converts_it(panel: WorkbookPanel) -> None:
+    panel.workbook_upload.value = _upload("v1.json", V1_FIXTURE.read_bytes())
+    assert panel.status.kind == "success", panel.status.text
+    assert "2 data set(s), 14 decision(s)" in panel.status.text
+    assert "Decisions recorded: <b>14</b> (Commercial specifications 4, Clinical development 10)" in panel.summary.value
+    assert "<td>aav_stability</td><td>stability</td>" in panel.summary.value
+    saved = panel.store.path.read_text(encoding="utf-8")
+    assert f'"schema_version": {SCHEMA_VERSION}' in saved
+
+
+def test_uploaded_stability_data_is_named_as_such(panel: WorkbookPanel) -> None:
+    rows = GOOD.decode().replace("manufacture_date\n", "manufacture_date,timepoint_months\n").splitlines()
+    content = "\n".join([rows[0]] + [f"{r},{m}" for r, m in zip(rows[1:], (0, 3, 6), strict=True)]) + "\n"
+    panel.lot_upload.value = _upload("study.csv", content.encode())
+    assert panel.status.kind == "success", panel.status.text
+    assert "as stability data set 'study'" in panel.status.text
+    assert panel.store.load().datasets["study"].kind == "stability"

@@ -1,0 +1,180 @@
+"""The Clinical development page's state, without widgets.
+
+Wide, phase-appropriate release criteria for investigational lots, proposed for
+every attribute from engineering and clinical lots (flexibility
+CD-RELEASE-PERMISSIVE; safety attributes keep their fixed requirement,
+CD-SAFETY-ATTRIBUTES). The selection is a shared sub-model; every change
+recomputes :attr:`result`, and a selection the data cannot support sets
+:attr:`problem` while the previous result stays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from traitlets import HasTraits, Instance, Unicode
+
+from cgtkit.analyses.specifications import (
+    AttributeData,
+    InvestigationalProposal,
+    investigational_proposal,
+    k_factor_table,
+)
+from cgtkit.decisions import (
+    InvestigationalCriteriaDecision,
+    InvestigationalCriterion,
+    ToleranceBasis,
+    criterion_method,
+    limits_text,
+)
+from cgtkit.errors import CgtkitError, InsufficientDataError
+from cgtkit.session import Session
+from cgtkit.ui.selection import LotSelection
+from cgtkit.vocab import AttributeKind, LotType
+
+PAGE_ID = "clinical_development"
+PERMISSIVE, SAFETY = "CD-RELEASE-PERMISSIVE", "CD-SAFETY-ATTRIBUTES"
+FLEXIBILITIES = ((f"{PERMISSIVE} — permissive IND release criteria", PERMISSIVE),
+                 (f"{SAFETY} — safety attribute limit", SAFETY))
+
+
+@dataclass(frozen=True)
+class ClinicalResult:
+    """Proposals for every attribute, and the selected attribute's lots."""
+
+    data: AttributeData
+    proposals: tuple[InvestigationalProposal, ...]
+    k_table: pd.DataFrame | None = None
+
+    @property
+    def fixed(self) -> bool:
+        return self.data.spec.kind is AttributeKind.SAFETY_FIXED
+
+    @property
+    def proposal(self) -> InvestigationalProposal:
+        """The selected attribute's proposal."""
+        for p in self.proposals:
+            if p.attribute == self.data.spec.id:
+                return p
+        raise InsufficientDataError(f"No proposal for {self.data.spec.label} in this data set.")
+
+
+class ClinicalDevelopmentModel(HasTraits):
+    """The selection and the proposals derived from it."""
+
+    result = Instance(ClinicalResult, allow_none=True, read_only=True)
+    problem = Unicode("", read_only=True, help="Why the current choices give no result; '' when they do.")
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.selection = LotSelection(session, (LotType.ENGINEERING, LotType.CLINICAL))
+        self._proposals: dict[tuple[Any, ...], tuple[InvestigationalProposal, ...]] = {}
+        self.selection.observe(self.recompute, names="changed")
+        self.recompute()
+
+    @property
+    def page_id(self) -> str:
+        return PAGE_ID
+
+    def proposals(self) -> tuple[InvestigationalProposal, ...]:
+        """Proposals for every attribute: they depend on the data set and lot types, not on which
+        attribute is shown, so they are computed once per selection of lots."""
+        sel = self.selection
+        key = (sel.dataset, tuple(sel.lot_types))
+        if key not in self._proposals:
+            self._proposals = {key: tuple(investigational_proposal(sel.data(a)) for _l, a in sel.attribute_options)}
+        return self._proposals[key]
+
+    def compute(self) -> ClinicalResult:
+        data = self.selection.data()
+        fixed = data.spec.kind is AttributeKind.SAFETY_FIXED
+        return ClinicalResult(data=data, proposals=self.proposals(), k_table=None if fixed else k_factor_table(data.spec))
+
+    def recompute(self, _change: Any = None) -> None:
+        """Derive :attr:`result`; on a data problem keep the previous one and say why."""
+        try:
+            result = self.compute()
+        except CgtkitError as exc:
+            previous = self.result
+            kept = (f" The tables and figures below still show the previous selection "
+                    f"({previous.data.spec.label}, {previous.data.n} lots)." if previous else "")
+            self.set_trait("problem", f"{exc}{kept}")
+            return
+        with self.hold_trait_notifications():
+            self.set_trait("problem", "")
+            self.set_trait("result", result)
+
+    def use_session(self, session: Session) -> None:
+        """Follow a changed workbook (data sets added, replaced or removed)."""
+        self._proposals = {}
+        self.selection.use_session(session)
+
+    # -- decisions --------------------------------------------------------
+    def default_flexibility(self) -> str:
+        return SAFETY if self.result is not None and self.result.fixed else PERMISSIVE
+
+    def default_justification(self, result: ClinicalResult | None = None) -> str:
+        """A first draft of the justification for the shown attribute; the user edits it."""
+        result = result or self.result
+        if result is None:
+            return ""
+        p, spec = result.proposal, result.data.spec
+        if not p.ok:
+            return ""
+        return (
+            f"Investigational release criterion for {spec.label}: {limits_text(p.low, p.high, spec.unit)}. "
+            f"{p.rationale} Wide on purpose for investigational use: a lot outside it is a reason to contact "
+            "FDA about patient monitoring and risk mitigation for that lot, not proof of a process failure. "
+            "Proposed as a phase-appropriate criterion for IND lots "
+            "(21 CFR 312.23(a)(7)); to be discussed with FDA (e.g. at the pre-IND or an INTERACT meeting)."
+        )
+
+    def _criterion(self, result: ClinicalResult, flexibility_id: str) -> InvestigationalCriterion:
+        p, spec = result.proposal, result.data.spec
+        if not p.ok:
+            raise InsufficientDataError(p.problem or "No criterion to record.")
+        fixed = result.fixed
+        return InvestigationalCriterion(
+            attribute=spec.id, attribute_kind=AttributeKind(spec.kind), flexibility_id=flexibility_id,
+            low=p.low, high=p.high, unit=spec.unit,
+            lot_ids=tuple(str(x) for x in result.data.lots["lot_id"]), n=result.data.n,
+            tolerance=None if fixed else ToleranceBasis.from_label(p.basis),
+            fixed_requirement=spec.fixed_requirement if fixed else None,
+            next_lot_outside=p.next_lot_outside,
+        )
+
+    def _set_decision(self, criteria: list[InvestigationalCriterion], justification: str,
+                      method: str) -> InvestigationalCriteriaDecision:
+        return InvestigationalCriteriaDecision(
+            page=PAGE_ID, dataset=self.selection.dataset,
+            lot_types=tuple(LotType(t) for t in self.selection.lot_types), criteria=tuple(criteria),
+            method=method, justification=justification,
+        )
+
+    def decision(self, justification: str, flexibility_id: str | None = None) -> InvestigationalCriteriaDecision:
+        """The shown attribute's criterion, recorded as a set of one."""
+        if self.result is None:
+            raise InsufficientDataError("Nothing to accept yet: fix the message above first.")
+        if not justification.strip():
+            raise InsufficientDataError("Write a justification (the draft can be edited, not left empty).")
+        criterion = self._criterion(self.result, flexibility_id or self.default_flexibility())
+        return self._set_decision([criterion], justification.strip(), criterion_method(criterion))
+
+    def all_proposals_decision(self) -> InvestigationalCriteriaDecision:
+        """Every usable proposal as one set decision ("accept all"); each criterion supports its own
+        flexibility (safety attributes CD-SAFETY-ATTRIBUTES); the justification is the drafts in order."""
+        criteria: list[InvestigationalCriterion] = []
+        drafts: list[str] = []
+        proposals = self.proposals()
+        for p in proposals:
+            if not p.ok:
+                continue
+            result = ClinicalResult(data=self.selection.data(p.attribute), proposals=proposals)
+            criteria.append(self._criterion(result, SAFETY if result.fixed else PERMISSIVE))
+            drafts.append(self.default_justification(result))
+        if not criteria:
+            raise InsufficientDataError("No attribute has a usable proposal in this selection of lots.")
+        method = "; ".join(dict.fromkeys(criterion_method(c) for c in criteria))
+        return self._set_decision(criteria, "\n\n".join(drafts), method)

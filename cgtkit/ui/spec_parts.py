@@ -1,0 +1,257 @@
+"""What the two specifications pages show alike: the attribute card, the lots table and
+figure, the k-versus-n figure, and the panel that records decisions in the workbook.
+
+Pure renderers take results and return HTML; :class:`DecisionPanel` is a widget
+group that drafts a justification from the page's model, records the decision
+through the workbook store, and lists and removes the page's decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+
+from cgtkit import decisions
+from cgtkit.analyses.specifications import AttributeData
+from cgtkit.attributes import AttributeSpec
+from cgtkit.decisions import Decision
+from cgtkit.plots.specifications import build_k_vs_n_figure, build_lots_figure
+from cgtkit.session import Session, WorkbookStore
+from cgtkit.tables import Column, html_table, text
+from cgtkit.ui.shell import StatusArea, esc, show_figure
+from cgtkit.vocab import AttributeKind
+
+
+def section(title: str) -> w.HTML:
+    return w.HTML(f"<div class='cgt-section-title'>{esc(title)}</div>")
+
+
+def fixed_requirement_html(spec: AttributeSpec) -> str:
+    return (
+        f"<div class='cgt-card cgt-fixed'><h3>{esc(spec.label)}: fixed safety requirement</h3>"
+        f"<p>{esc(spec.fixed_requirement)}</p><p class='cgt-muted'>Source: {esc(spec.source or 'not recorded')}</p>"
+        "<p class='cgt-muted'>cgtkit never computes or widens limits for pass/fail safety tests or "
+        "dose-derived limits (a design rule of cgtkit, not an FDA statement). Which attributes count as "
+        "safety attributes is your call and a topic for the FDA meeting.</p></div>"
+    )
+
+
+def about_html(data: AttributeData) -> str:
+    """The attribute card: what it is, its model and sides, how many lots the selection holds."""
+    spec = data.spec
+    if spec.kind is AttributeKind.SAFETY_FIXED:
+        return fixed_requirement_html(spec)
+    side_text = "two-sided limits" if spec.limit_side.sided == 2 else f"a {spec.limit_side.value} limit only"
+    censored = int(data.lots["censoring"].ne("none").sum())
+    extra = ""
+    if spec.safety_discussion:
+        extra = (" <b>Whether this is a safety attribute is a topic for your FDA meeting</b>: FDA has no "
+                 "predefined limit for CAR-T vector copy number; preclinical and engineering-run data inform "
+                 "the initial limit (CBER official, public meeting remarks).")
+    return (
+        f"<div class='cgt-card cgt-about'><b>{esc(spec.label)}</b> ({esc(spec.unit)}): {esc(spec.description)} "
+        f"Model: {spec.scale.label}; {side_text}. Lots in the selection: <b>{data.n}</b>"
+        f"{f', of which {censored} censored at a limit of quantitation' if censored else ''}.{extra}</div>"
+    )
+
+
+def lots_frame(data: AttributeData) -> pd.DataFrame:
+    """The selected lots as read from the data file, results written as reported ("<0.5", "pass")."""
+    lots = data.lots
+    prefix = lots["censoring"].astype(str).map({"left": "<", "right": ">"}).fillna("")
+    numbers = lots["value"].map(lambda v: f"{v:.4g}" if pd.notna(v) else "")
+    result = prefix + numbers
+    if "result" in lots:
+        reported = lots["result"].where(lots["result"].map(lambda r: isinstance(r, str) and bool(r)))
+        result = reported.fillna(result)
+    return pd.DataFrame({
+        "lot_id": lots["lot_id"].astype(str),
+        "lot_type": lots["lot_type"].astype(str),
+        "manufactured": pd.to_datetime(lots["manufacture_date"]).dt.strftime("%Y-%m-%d"),
+        "result": result,
+    })
+
+
+def lots_table_html(data: AttributeData) -> str:
+    """The selected lots as a collapsible table."""
+    if data.lots.empty:
+        return ""
+    table = html_table(lots_frame(data), [
+        Column("lot_id", "Lot"), Column("lot_type", "Type"), Column("manufactured", "Manufactured"),
+        Column("result", f"Result ({data.spec.unit})", text, numeric=True),
+    ], css="cgt-lots")
+    return f"<details><summary>The {data.n} lots of this selection, in manufacture order</summary>{table}</details>"
+
+
+def show_lots(out: w.Output, data: AttributeData, low: float | None, high: float | None, label: str) -> None:
+    """The lots figure with the limits shown (none for a fixed safety attribute)."""
+    if data.spec.kind is AttributeKind.SAFETY_FIXED or data.n == 0:
+        out.outputs = ()
+        return
+    show_figure(out, build_lots_figure(data, low, high, label, data.spec.scale))
+
+
+def show_k(out: w.Output, k_table: pd.DataFrame | None, data: AttributeData) -> None:
+    if k_table is None:
+        out.outputs = ()
+        return
+    show_figure(out, build_k_vs_n_figure(k_table, max(data.n, 2), data.spec.limit_side.sided))
+
+
+def decisions_html(recorded: Sequence[Decision]) -> str:
+    """The page's decisions as a table; the words come from :mod:`cgtkit.decisions`, as in the report."""
+    if not recorded:
+        return "<p class='cgt-muted'>No decisions recorded on this page yet.</p>"
+    head = "".join(f"<th>{esc(title)}</th>" for title in decisions.COLUMNS.values())
+    bodies, criteria = [], 0
+    for d in recorded:
+        rows = decisions.rows(d)
+        criteria += len(rows)
+        cells = ["".join(f"<td>{esc(row[key])}</td>" for key in decisions.COLUMNS) for row in rows]
+        bodies.append(f"<tbody title='{esc(decisions.summary(d))}'>"
+                      + "".join(f"<tr>{c}</tr>" for c in cells) + "</tbody>")
+    count = f"<b>{len(recorded)}</b>" + (f" ({criteria} criteria)" if criteria != len(recorded) else "")
+    return (
+        f"<p>Decisions recorded on this page: {count}</p>"
+        f"<table class='cgt-table cgt-decisions-table'><thead><tr>{head}</tr></thead>{''.join(bodies)}</table>"
+    )
+
+
+class DecisionPanel:
+    """Draft, accept, list and remove the page's decisions.
+
+    ``draft()`` gives the model's justification draft for what is on screen;
+    ``decide(justification, flexibility_id)`` returns the typed decision. An
+    edited justification is never replaced without the user asking (Redraft).
+    """
+
+    def __init__(self, store: WorkbookStore, page_id: str, flexibilities: Sequence[tuple[str, str]],
+                 draft: Callable[[], str], decide: Callable[[str, str], Decision],
+                 on_recorded: Callable[[Session], None]) -> None:
+        self.store, self.page_id = store, page_id
+        self._draft_fn, self._decide, self._on_recorded = draft, decide, on_recorded
+        self._draft = ""
+        self.status = StatusArea()
+        self.flexibility = w.Dropdown(description="Supports", options=list(flexibilities),
+                                      layout=w.Layout(width="520px"))
+        self.justification = w.Textarea(layout=w.Layout(width="100%", height="130px"))
+        self.justification.add_class("cgt-justification")
+        self.redraft = w.Button(description="Redraft justification", icon="refresh", layout=w.Layout(width="auto"))
+        self.accept = w.Button(description="Accept into workbook", button_style="primary", icon="check",
+                               layout=w.Layout(width="auto"))
+        self.accept.add_class("cgt-accept")
+        self.decisions = w.HTML()
+        self.decisions.add_class("cgt-decisions")
+        self.remove_choice = w.Dropdown(description="Recorded", layout=w.Layout(width="520px"))
+        self.remove_button = w.Button(description="Remove from workbook", icon="trash", layout=w.Layout(width="auto"))
+        self.remove_button.add_class("cgt-remove-decision")
+        self.remove_box = w.HBox([self.remove_choice, self.remove_button])
+        self.buttons = w.HBox([self.accept, self.redraft])
+
+        self.redraft.on_click(self.status.guarded(lambda _b: self.redraw_draft(force=True)))
+        self.accept.on_click(self.status.guarded(self._on_accept, busy=[self.accept]))
+        self.remove_button.on_click(self.status.guarded(self._on_remove, busy=[self.remove_button]))
+        self.widget = w.VBox([
+            section("Record a decision"),
+            w.HTML("<p class='cgt-muted'>The draft below cites the method and numbers; edit it before you "
+                   "accept. Accepted criteria go into the workbook for the decision record.</p>"),
+            self.flexibility, self.justification, self.buttons, self.status, self.decisions, self.remove_box,
+        ])
+
+    def add_button(self, button: w.Button) -> None:
+        self.buttons.children = (*self.buttons.children, button)
+
+    def redraw_draft(self, force: bool = False) -> None:
+        """A fresh draft for what is on screen, unless the user edited the current one."""
+        draft = self._draft_fn()
+        edited = self.justification.value.strip() and self.justification.value != self._draft
+        if edited and not force:
+            self.status.show("info", "Your edited justification is kept; click 'Redraft justification' "
+                                     "for a new draft from the current choices.")
+        else:
+            self.justification.value = draft
+        self._draft = draft
+
+    def record(self, decision: Decision, message: str) -> None:
+        session = self.store.update(lambda s: s.with_decision(decision))
+        self._on_recorded(session)
+        self.show(session)
+        self.status.show("success", message)
+
+    def show(self, session: Session) -> None:
+        mine = session.decisions_for(self.page_id)
+        self.remove_choice.options = [(decisions.label(d), d.id) for d in reversed(mine)]
+        self.remove_choice.value = mine[-1].id if mine else None  # the newest first
+        self.remove_box.layout.display = "flex" if mine else "none"
+        self.decisions.value = decisions_html(mine)
+
+    def _on_accept(self, _button: w.Button) -> None:
+        decision = self._decide(self.justification.value, self.flexibility.value)
+        self.record(decision, f"Recorded in the workbook ({', '.join(decision.flexibility_ids)}, "
+                              f"{decisions.label(decision)}).")
+
+    def _on_remove(self, _button: w.Button) -> None:
+        decision_id = self.remove_choice.value
+        if not decision_id:
+            self.status.show("error", "No decision recorded on this page to remove.")
+            return
+        removed = self.remove_choice.label
+        session = self.store.update(lambda s: s.without_decision(decision_id))
+        self._on_recorded(session)
+        self.show(session)
+        self.status.show("success", f"The decision was removed from the workbook ({removed}).")
+
+
+def data_key(session: Session) -> tuple[tuple[str, object], ...]:
+    """What a page's results depend on: the data sets and when each was loaded."""
+    return tuple((name, ds.loaded_at) for name, ds in session.datasets.items())
+
+
+class FollowsWorkbook:
+    """Mixin for a specifications view: follow the workbook when another page or tab changed it
+    (and keep the lots table when only the method changed).
+
+    New or removed data sets update the model's selection (keeping choices that
+    still exist); other changes (decisions) only refresh the decision list. The
+    view's own writes do not count as changes from elsewhere.
+    """
+
+    model: Any
+    store: WorkbookStore
+    status: StatusArea
+    panel: DecisionPanel
+    lots_table: w.HTML
+
+    def _lots_table(self, result: Any) -> None:
+        """The lots table, rebuilt only when the lots shown change (not for a new k method or candidate)."""
+        sel = self.model.selection
+        key = (sel.dataset, sel.attribute, tuple(sel.lot_types), id(sel.session))
+        if key != getattr(self, "_lots_key", None):
+            self.lots_table.value = lots_table_html(result.data)
+            self._lots_key = key
+
+    def _start_following(self) -> None:
+        self._seen = self.store.stamp()
+        self._data_key = data_key(self.model.selection.session)
+
+    def _recorded(self, session: Session) -> None:
+        self.model.selection.session = session
+        self._seen = self.store.stamp()
+
+    def on_show(self) -> None:
+        stamp = self.store.stamp()
+        if stamp == self._seen:
+            return
+        self._seen = stamp
+        with self.status.guard():
+            session = self.store.load()
+            key = data_key(session)
+            if key != self._data_key:
+                self._data_key = key
+                self.model.use_session(session)
+            else:
+                self.model.selection.session = session
+            self.panel.show(session)

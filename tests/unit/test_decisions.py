@@ -1,0 +1,186 @@
+"""Decisions: typed kinds, their checks, and the one renderer the pages and the report share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from cgtkit import decisions as D
+from cgtkit.decisions import (
+    COLUMNS,
+    DECISION_KINDS,
+    CommercialCriterionDecision,
+    DecisionBase,
+    HorizonRisk,
+    InvestigationalCriteriaDecision,
+    InvestigationalCriterion,
+    LegacyDecision,
+    ToleranceBasis,
+    parse_decision,
+)
+from cgtkit.vocab import AttributeKind, LotType
+
+WHEN = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)
+
+
+def _commercial(**overrides: Any) -> CommercialCriterionDecision:
+    fields: dict[str, Any] = dict(
+        id="c0ffee000001", timestamp=WHEN, page="commercial_specifications", flexibility_id="CS-SPEC-FLEX-BLA",
+        dataset="car_t_lots", attribute="viability", lot_types=("clinical", "ppq"), lot_ids=("L1", "L2", "L3"), n=3,
+        candidate="ti_99_95", k_method="exact", low=71.25, high=None, unit="%", k=4.1,
+        risk=(HorizonRisk(horizon=10, probability=0.0421), HorizonRisk(horizon=50, probability=0.0004)),
+        method="normal tolerance interval, one-sided, exact k, original scale", justification="Mine.",
+    )
+    fields.update(overrides)
+    return CommercialCriterionDecision(**fields)
+
+
+def _criterion(**overrides: Any) -> InvestigationalCriterion:
+    fields: dict[str, Any] = dict(
+        attribute="cd3_purity", attribute_kind="quantitative", flexibility_id="CD-RELEASE-PERMISSIVE",
+        low=80.0, high=99.5, unit="% CD3+", lot_ids=("E1", "C1", "C2"), n=3,
+        tolerance=ToleranceBasis(coverage=0.99, confidence=0.95), next_lot_outside=0.0022,
+    )
+    fields.update(overrides)
+    return InvestigationalCriterion(**fields)
+
+
+_STERILITY = dict(attribute="sterility", attribute_kind="safety_fixed", flexibility_id="CD-SAFETY-ATTRIBUTES",
+                  low=None, high=None, unit="", tolerance=None, next_lot_outside=None,
+                  fixed_requirement="No growth (21 CFR 610.12).")
+
+
+def _set(*criteria: InvestigationalCriterion, **overrides: Any) -> InvestigationalCriteriaDecision:
+    fields: dict[str, Any] = dict(
+        id="c0ffee000002", timestamp=WHEN, page="clinical_development", dataset="car_t_lots",
+        lot_types=(LotType.ENGINEERING, LotType.CLINICAL), criteria=criteria or (_criterion(),),
+        method="normal tolerance interval TI 99%/95%, exact k", justification="Drafted.",
+    )
+    fields.update(overrides)
+    return InvestigationalCriteriaDecision(**fields)
+
+
+def _legacy() -> LegacyDecision:
+    return LegacyDecision(id="c0ffee000003", timestamp=WHEN, page="commercial_specifications",
+                          flexibility_id="CS-SPEC-LIFECYCLE", method="normal tolerance interval", justification="Old.",
+                          extra={"inputs": {"attribute": "viability", "coverage": 0.99},
+                                 "result": {"low": 71.25, "high": None, "unit": "%"}})
+
+
+EXAMPLES = [_commercial(), _set(), _set(_criterion(), _criterion(**_STERILITY)), _legacy()]
+
+
+@pytest.mark.parametrize("kind", DECISION_KINDS, ids=lambda k: k.__name__)
+def test_every_kind_has_its_renderers(kind: type[DecisionBase]) -> None:
+    for render in (D.summary, D.rows, D.facts):
+        assert render.dispatch(kind) is not render.dispatch(DecisionBase), f"{render.__name__} for {kind.__name__}"
+    assert kind in {type(d) for d in EXAMPLES}, "add an example of the new kind to EXAMPLES"
+
+
+@pytest.mark.parametrize("decision", EXAMPLES, ids=lambda d: f"{d.kind}-{len(D.rows(d))}")
+def test_rendering_is_complete_and_json_round_trips(decision: DecisionBase) -> None:
+    assert D.summary(decision).endswith(".")
+    for row in D.rows(decision):
+        assert set(row) == {*COLUMNS, "decision_id"} and row["decision_id"] == decision.id
+        assert all(isinstance(v, str) and v for v in row.values())
+    facts = dict(D.facts(decision))
+    assert facts["Decision"] == decision.id and facts["Justification"] == decision.justification
+    assert parse_decision(decision.model_dump(mode="json")) == decision
+
+
+def test_commercial_words_come_from_the_fields() -> None:
+    d = _commercial()
+    assert D.summary(d) == (
+        "Viability: not less than 71.25 %, set as normal tolerance interval, one-sided, exact k, original scale; "
+        "3 lots (clinical, PPQ) of data set car_t_lots; probability that at least one of the next 10/50 lots of an "
+        "unchanged process falls outside: 4.2%/<0.1%."
+    )
+    (row,) = D.rows(d)
+    assert row == {"decision_id": "c0ffee000001", "when": "2026-11-23 10:30 UTC", "flexibility": "CS-SPEC-FLEX-BLA",
+                   "attribute": "Viability", "criterion": "not less than 71.25 %",
+                   "method": "normal tolerance interval, one-sided, exact k, original scale",
+                   "risk": "next 10/50 lots: 4.2%/<0.1%"}
+    facts = dict(D.facts(d))
+    assert facts["Lots"] == "3 (L1, L2, L3)" and facts["Risk basis"] == "not recorded"
+    assert D.label(d) == "2026-11-23 10:30 UTC — Viability — CS-SPEC-FLEX-BLA"
+
+
+def test_a_set_renders_one_row_per_criterion() -> None:
+    d = _set(_criterion(), _criterion(**_STERILITY))
+    assert d.flexibility_ids == ("CD-RELEASE-PERMISSIVE", "CD-SAFETY-ATTRIBUTES")
+    assert D.summary(d) == ("Investigational release criteria for 2 attributes from lots of type engineering, clinical "
+                            "of data set car_t_lots: 1 computed (TI 99%/95%), 1 fixed safety requirement(s).")
+    cd3, sterility = D.rows(d)
+    assert cd3["criterion"] == "80 to 99.5 % CD3+" and cd3["risk"] == "next lot: 0.2%"
+    assert sterility["criterion"] == "fixed requirement: No growth (21 CFR 610.12)."
+    assert sterility["method"] == "fixed requirement" and sterility["flexibility"] == "CD-SAFETY-ATTRIBUTES"
+    assert "2 attributes" in D.label(d)
+    one = _set(_criterion(**_STERILITY))
+    assert D.summary(one).startswith("Sterility: fixed safety requirement: No growth (21 CFR 610.12), kept as is")
+
+
+def test_legacy_decisions_show_what_they_hold() -> None:
+    d = _legacy()
+    assert D.summary(d) == ("Viability: not less than 71.25 % (normal tolerance interval); recorded under workbook "
+                            "schema 1 and kept as written.")
+    facts = dict(D.facts(d))
+    assert facts["inputs: coverage"] == "0.99" and facts["result: high"] == "—"
+    bare = LegacyDecision(page="p", flexibility_id="F", method="m", justification="j", extra={"result": "odd"})
+    assert D.rows(bare)[0]["attribute"] == "—" and dict(D.facts(bare))["result"] == "odd"
+
+
+def test_enums_not_strings_and_json_keeps_their_values() -> None:
+    d = _commercial()
+    assert d.lot_types == (LotType.CLINICAL, LotType.PPQ)
+    assert d.model_dump(mode="json")["lot_types"] == ["clinical", "ppq"]
+    assert _set().criteria[0].attribute_kind is AttributeKind.QUANTITATIVE
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: _commercial(lot_types=("pilot",)), "lot_types"),
+        (lambda: _commercial(lot_types=()), "lot_types"),
+        (lambda: _commercial(n=4), "n = 4 but 3 lot ids"),
+        (lambda: _commercial(low=5.0, high=1.0), "above high limit"),
+        (lambda: _commercial(k_method="approximate"), "k_method"),
+        (lambda: _commercial(risk=(HorizonRisk(horizon=50, probability=0.1), HorizonRisk(horizon=10, probability=0.1))),
+         "increase"),
+        (lambda: HorizonRisk(horizon=10, probability=1.5), "less than or equal to 1"),
+        (lambda: _criterion(tolerance=None), "needs its tolerance basis"),
+        (lambda: _criterion(fixed_requirement="No growth."), "only safety attributes"),
+        (lambda: _criterion(**{**_STERILITY, "high": 1.0}), "fixed requirement, no computed limits"),
+        (lambda: _set(_criterion(), _criterion()), "one criterion per attribute"),
+        (lambda: _set(criteria=()), "criteria"),
+        (lambda: _commercial(extra_field=1), "extra_field"),
+    ],
+)
+def test_inconsistent_decisions_are_refused(build, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        build()
+
+
+def test_the_kind_tag_picks_the_model() -> None:
+    data = _set().model_dump(mode="json")
+    assert type(parse_decision(data)) is InvestigationalCriteriaDecision
+    with pytest.raises(ValidationError, match="commercial_criterion"):
+        parse_decision({**data, "kind": "sample_plan"})
+
+
+def test_tolerance_basis_reads_and_writes_its_label() -> None:
+    basis = ToleranceBasis.from_label("normal tolerance interval TI 99%/95%, exact k")
+    assert basis == ToleranceBasis(coverage=0.99, confidence=0.95) and basis.label == "TI 99%/95%"
+    assert ToleranceBasis(coverage=0.995, confidence=0.9).label == "TI 99.5%/90%"
+    assert ToleranceBasis.from_label("fixed requirement") is None
+
+
+def test_limits_and_numbers_wording() -> None:
+    assert D.limits_text(1.0, 2.0, "%") == "1 to 2 %"
+    assert D.limits_text(None, 2.5, "EU/mL") == "not more than 2.5 EU/mL"
+    assert D.limits_text(None, None, "") == "fixed requirement"
+    assert D.fmt_probability(0.0004) == "<0.1%" and D.fmt_probability(None) == "—"
+    assert D.page_title("clinical_development") == "Clinical development"
+    assert D.page_title("gone_page") == "gone_page" and D.attribute_label("my_assay") == "my_assay"

@@ -57,6 +57,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from cgtkit.tables import number
 from cgtkit.vocab import AttributeKind, LotType
 
 __all__ = [
@@ -273,8 +274,6 @@ Decision = Annotated[
     Field(discriminator="kind"),
 ]
 DECISION_KINDS: tuple[type[DecisionBase], ...] = get_args(get_args(Decision)[0])
-#: The ``kind`` tag of every decision kind.
-KIND_TAGS: frozenset[str] = frozenset(k.model_fields["kind"].default for k in DECISION_KINDS)
 _ADAPTER: TypeAdapter[Decision] = TypeAdapter(Decision)
 
 
@@ -305,9 +304,7 @@ COLUMNS: dict[str, str] = {
 }
 
 
-def fmt_number(x: float | None) -> str:
-    """Four significant digits; an em dash for no value."""
-    return "—" if x is None else f"{x:.4g}"
+fmt_number = number(4)  # four significant digits, a dash for no value (the tables' formatter)
 
 
 def fmt_probability(p: float | None) -> str:

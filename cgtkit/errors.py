@@ -208,8 +208,12 @@ def describe_validation_error(
     data: object = _UNKNOWN,
     labels: Mapping[str, str] | None = None,
     limit: int = 10,
+    name_lists: bool = False,
 ) -> str:
     """A pydantic ``ValidationError`` as plain sentences, one per problem.
+
+    ``name_lists`` adds the list's name to an entry ("decisions, entry 2 ...") where the
+    input holds several lists (a workbook), not one (a data file).
 
     Each sentence names the place (``where``: a file name, or nothing), the
     entry when the problem lies in a list at the top of the input (``entry 4
@@ -262,9 +266,12 @@ def describe_validation_error(
             continue  # the input fits another member of the union further down: that error is the one to fix
         entry = ""
         if len(path) >= 2 and isinstance(path[0], str) and isinstance(path[1], int):
+            path_name = path[0]
             entries = data.get(path[0]) if isinstance(data, Mapping) else None
             raw = entries[path[1]] if isinstance(entries, list) and 0 <= path[1] < len(entries) else None
             entry, path = entry_label(path[1], raw), path[2:]
+            if name_lists:
+                entry = f"{path_name}, {entry}"
         field = ".".join(str(p) for p in path)
         label = (labels or {}).get(field, "")
         sentence = problem_sentence(_plain(err), where=where, entry=entry, field=field, label=label)

@@ -17,9 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cgtkit.datafiles import load_model, repeated_ids
 from cgtkit.errors import CatalogError, ProfileError, describe_validation_error
+from cgtkit.vocab import STAGES, Stage
 
-Stage = Literal["pre-IND", "phase 1", "phase 2", "phase 3", "BLA", "post-approval"]
-STAGES: tuple[Stage, ...] = ("pre-IND", "phase 1", "phase 2", "phase 3", "BLA", "post-approval")
 LOT_TYPES: tuple[str, ...] = ("engineering", "clinical", "ppq", "commercial")
 ChangeKind = Literal["none", "minor", "major"]
 PRODUCT_TYPES_FILE = "product_types.yaml"
@@ -84,7 +83,7 @@ class ProductProfile(BaseModel):
 
     name: str = Field("Example autologous CAR-T", min_length=1, max_length=120)
     modality: str = "autologous_cell"
-    stage: Stage = "phase 1"
+    stage: Stage = Stage.PHASE_1
     individualized: bool = True
     lots_made: LotCounts = LotCounts(engineering=3, clinical=8)
     lots_per_year: int = Field(40, ge=0, description="Expected lots per year at the current stage.")

@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cgtkit.decisions import KIND_TAGS, Decision, DecisionBase, ToleranceBasis, parse_decision
-from cgtkit.errors import SessionError
+from cgtkit.decisions import Decision, DecisionBase, ToleranceBasis, parse_decision
+from cgtkit.errors import SessionError, describe_validation_error
 from cgtkit.profile import ProductProfile
 from cgtkit.vocab import AttributeKind, DatasetKind
 
@@ -310,15 +310,12 @@ class Session(BaseModel):
             )
         if version < 1:
             raise SessionError(f"{source} has unknown workbook schema {version}; this cgtkit reads schema 1 to {SCHEMA_VERSION}.")
+        migrated = migrate(raw)
         try:
-            return cls.model_validate(migrate(raw))
+            return cls.model_validate(migrated)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            # the decision kind's tag in the location says nothing to the user: leave it out
-            where = ".".join(str(p) for p in first.get("loc", ()) if p not in KIND_TAGS)
             raise SessionError(
-                f"{source} is damaged: field {where or '(top level)'}: {first.get('msg')} "
-                f"({exc.error_count()} problem(s) in all)."
+                f"{source} is damaged: " + describe_validation_error(exc, data=migrated, limit=3, name_lists=True)
             ) from exc
 
     def save(self, path: str | os.PathLike[str]) -> Path:

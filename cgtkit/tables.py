@@ -2,40 +2,50 @@
 
 Results expose ``to_frame()``; a page says which columns to show, with a title,
 a format and an alignment each (:class:`Column`), and :func:`html_table` renders
-them through pandas' Styler. So every table escapes text, aligns numbers and
-writes missing values the same way, and the report can reuse the same columns.
+them through one Jinja2 template kept as a file (autoescaped). So every table
+escapes text, aligns numbers and writes missing values the same way, and the
+decision record can reuse the same columns. Records work as well as frames, so
+a small table (the home page's) needs no pandas.
 
 >>> import pandas as pd
 >>> frame = pd.DataFrame({"lot": ["A<1>", "B"], "value": [88.123, None]})
 >>> print(html_table(frame, [Column("lot", "Lot"), Column("value", "Result (%)", number(3), numeric=True)], css="demo"))
 ... # doctest: +ELLIPSIS
-<table class="cgt-table demo">...>Result (%)</th>...>A&lt;1&gt;</td>...>88.1</td>...>—</td>...
+<table class="cgt-table demo">...<th class="num">Result (%)</th>...<td>A&lt;1&gt;</td>...<td class="num">88.1</td>...<td class="num">—</td>...
 """
 
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 MISSING = "—"
 
 
 def _missing(value: Any) -> bool:
+    """None, NaN, pandas' NA or NaT (tested without importing pandas: these formatters are used
+    where pandas is not loaded yet, e.g. the home page's decision summaries)."""
     if value is None:
         return True
     try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+        return bool(value != value)  # NaN and NaT are not equal to themselves
+    except TypeError:  # pandas.NA refuses bool()
+        return True
 
 
 def number(digits: int = 4) -> Callable[[Any], str]:
-    """Significant digits, a dash for a missing or infinite value."""
+    """Significant digits, a dash for a missing or infinite value.
+
+    >>> number()(71.2468), number(3)(None), number()(float("inf"))
+    ('71.25', '—', '—')
+    """
 
     def fmt(value: Any) -> str:
         if _missing(value) or (isinstance(value, float) and not math.isfinite(value)):
@@ -72,32 +82,35 @@ class Column:
     muted: bool = False
 
 
-def html_table(frame: pd.DataFrame, columns: Sequence[Column], *, css: str = "",
+def html_table(rows: pd.DataFrame | Sequence[Mapping[str, Any]], columns: Sequence[Column], *, css: str = "",
                row_css: Sequence[str] | None = None) -> str:
-    """Render ``frame``'s ``columns`` as an HTML table with cgtkit's classes.
+    """Render ``columns`` of ``rows`` (a data frame, or records) as an HTML table with cgtkit's classes.
 
-    ``row_css`` gives each row an extra class (e.g. the row of the attribute
-    on screen). Numbers are right-aligned, headers included.
+    ``row_css`` gives each row an extra class (e.g. the row of the attribute on
+    screen). Numbers are right-aligned, headers included. The template
+    (``templates/table.html.j2``) escapes every cell but those of ``html`` columns.
     """
-    from pandas.io.formats.style import Styler
+    from markupsafe import Markup
 
-    data = pd.DataFrame({i: frame[c.key].tolist() for i, c in enumerate(columns)}, index=range(len(frame)))
-    classes = pd.DataFrame("", index=data.index, columns=data.columns)
-    for i, c in enumerate(columns):
-        classes[i] = " ".join(x for x in ("num" if c.numeric else "", "cgt-muted" if c.muted else "") if x)
-    if row_css is not None:
-        for row, extra in zip(data.index, row_css, strict=True):
-            if extra:
-                classes.loc[row] = (classes.loc[row] + " " + extra).str.strip()
-    styler = Styler(data, uuid="cgt", cell_ids=False)
-    for i, c in enumerate(columns):
-        styler.format(c.fmt if c.html else (lambda v, f=c.fmt: html.escape(f(v), quote=True)), subset=[i])
-    styler.format_index(lambda i: html.escape(columns[i].title), axis=1)
-    styler.hide(axis="index").set_td_classes(classes)
-    styler.set_table_attributes(f'class="{html.escape(" ".join(x for x in ("cgt-table", css) if x))}"')
-    rendered = styler.to_html()
-    rendered = rendered[rendered.index("<table"):].replace(' id="T_cgt"', "", 1)  # no style block, no shared id
-    for i, c in enumerate(columns):
-        if c.numeric:
-            rendered = rendered.replace(f'class="col_heading level0 col{i}"', f'class="col_heading level0 col{i} num"')
-    return rendered
+    records = rows.to_dict("records") if hasattr(rows, "to_dict") else [dict(r) for r in rows]
+    extra = list(row_css) if row_css is not None else [""] * len(records)
+    if len(extra) != len(records):
+        raise ValueError(f"row_css has {len(extra)} entries for {len(records)} rows")
+    body = []
+    for record, row_class in zip(records, extra, strict=True):
+        cells = []
+        for c in columns:
+            value = c.fmt(record.get(c.key))
+            css_classes = " ".join(x for x in ("num" if c.numeric else "", "cgt-muted" if c.muted else "", row_class) if x)
+            cells.append({"value": Markup(value) if c.html else value, "css": css_classes})
+        body.append({"cells": cells})
+    return _template().render(css=" ".join(x for x in ("cgt-table", css) if x), columns=columns, rows=body)
+
+
+@lru_cache(maxsize=1)
+def _template() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("cgtkit", "templates"), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("table.html.j2")

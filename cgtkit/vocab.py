@@ -1,4 +1,5 @@
-"""cgtkit's shared vocabulary, defined once: lot types, scales, limit sides, stages.
+"""cgtkit's shared vocabulary, defined once: lot types, scales, limit sides, attribute kinds,
+development stages and data-set kinds.
 
 Each is a :class:`enum.StrEnum`, so a member equals its string value
 (``LotType.PPQ == "ppq"``), reads and writes as that string in JSON and YAML,
@@ -13,6 +14,8 @@ True
 'log-normal (analysed on the log scale)'
 >>> LimitSide.TWO_SIDED.sided
 2
+>>> Stage("phase 2").index, STAGES[-1]
+(2, 'post-approval')
 """
 
 from __future__ import annotations
@@ -65,6 +68,25 @@ class AttributeKind(StrEnum):
 
     QUANTITATIVE = "quantitative"
     SAFETY_FIXED = "safety_fixed"
+
+
+class Stage(StrEnum):
+    """Where a product is in development, in order; the navigator decides by it."""
+
+    PRE_IND = "pre-IND"
+    PHASE_1 = "phase 1"
+    PHASE_2 = "phase 2"
+    PHASE_3 = "phase 3"
+    BLA = "BLA"
+    POST_APPROVAL = "post-approval"
+
+    @property
+    def index(self) -> int:  # type: ignore[override]
+        """Position in development order (pre-IND = 0)."""
+        return STAGES.index(self.value)
+
+
+STAGES: tuple[str, ...] = tuple(s.value for s in Stage)
 
 
 class DatasetKind(StrEnum):

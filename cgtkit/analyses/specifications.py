@@ -48,6 +48,7 @@ from cgtkit.errors import InsufficientDataError
 from cgtkit.io import attribute_values
 from cgtkit.stats.oos_risk import future_lot_oos_probability, nonparametric_any_outside, prob_any_oos
 from cgtkit.stats.tolerance import mean_k_sd_limits, nonparametric_tolerance_interval, normal_tolerance_interval
+from cgtkit.tables import number
 from cgtkit.vocab import AttributeKind, LimitSide, LotType, Scale
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "investigational_table",
 ]
 
+_fmt4 = number(4)
 DEFAULT_HORIZONS: tuple[int, ...] = (10, 50, 100)
 DEFAULT_TI_LEVELS: tuple[tuple[float, float], ...] = ((0.95, 0.95), (0.99, 0.95), (0.99, 0.99))
 MIN_LOTS = 3
@@ -148,7 +150,7 @@ def bound_note(spec: AttributeSpec, sides: Sequence[LimitSide]) -> str:
         return ""
     used = [(side, bounds.low if side is LimitSide.LOWER else bounds.high)
             for side in (LimitSide.LOWER, LimitSide.UPPER) if side in sides]
-    named = ", ".join(f"{side.value} {_fmt(value)} {spec.unit}".strip() for side, value in used)
+    named = ", ".join(f"{side.value} {_fmt4(value)} {spec.unit}".strip() for side, value in used)
     return (
         f"A normal-theory limit fell past the physical bound{'s' if len(used) > 1 else ''} of {spec.label} "
         f"({named}) and is shown at that bound: with so few lots the normal model gives no usable limit on "
@@ -354,7 +356,7 @@ def investigational_proposal(data: AttributeData) -> InvestigationalProposal:
     except InsufficientDataError as exc:
         lo, hi = (float(np.min(data.values)), float(np.max(data.values))) if data.n else (None, None)
         return InvestigationalProposal(
-            **base, low=None, high=None, basis="none", rationale=f"Observed range {_fmt(lo)} to {_fmt(hi)}." if data.n else "",
+            **base, low=None, high=None, basis="none", rationale=f"Observed range {_fmt4(lo)} to {_fmt4(hi)}." if data.n else "",
             problem=str(exc),
         )
     low, high = ti.low, ti.high
@@ -386,10 +388,6 @@ def investigational_table(
     """One proposal per attribute present in ``frame``."""
     present = set(frame["attribute"].unique())
     return [investigational_proposal(attribute_data(frame, s, lot_types)) for s in specs if s.id in present]
-
-
-def _fmt(x: float | None) -> str:
-    return "—" if x is None else f"{x:.4g}"
 
 
 def proposals_frame(proposals: Sequence[InvestigationalProposal]) -> pd.DataFrame:

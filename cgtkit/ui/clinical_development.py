@@ -20,7 +20,7 @@ from cgtkit.ui.selection import LotSelectionControls
 from cgtkit.ui.shell import StatusArea, esc, page_frame
 from cgtkit.ui.spec_parts import (
     DecisionPanel,
-    FollowsWorkbook,
+    SpecificationsPageView,
     about_html,
     section,
     show_k,
@@ -69,7 +69,7 @@ def proposals_table_html(proposals: tuple[InvestigationalProposal, ...], current
     ], css="cgt-proposals", row_css=["cgt-row-current" if a == current else "" for a in frame["attribute"]])
 
 
-class ClinicalDevelopmentView(FollowsWorkbook):
+class ClinicalDevelopmentView(SpecificationsPageView):
     """The page's widgets over its model; ``on_show`` follows a workbook changed elsewhere."""
 
     def __init__(self, model: ClinicalDevelopmentModel, store: WorkbookStore) -> None:
@@ -90,23 +90,13 @@ class ClinicalDevelopmentView(FollowsWorkbook):
         self.accept_all.on_click(self.panel.status.guarded(self._on_accept_all, busy=[self.accept_all]))
         self.panel.add_button(self.accept_all)
 
-        model.observe(lambda c: self._draw(c["new"]), names="result")
-        model.observe(self._on_problem, names="problem")
         self.widget = page_frame(PAGE_ID, TITLE, SUBTITLE, [
             w.HTML(INTRO), self.controls.widget, self.about,
             section("Proposed investigational criteria, all attributes"), self.table,
             section("The selected attribute"), self.lots_out, self.lots_table, self.k_out,
             self.panel.widget,
         ], self.status)
-        self._start_following()
-        if model.result is not None:
-            self._draw(model.result)
-        self._on_problem({"new": model.problem})
-        self.panel.show(model.selection.session)
-
-    def _on_problem(self, change: dict[str, Any]) -> None:
-        if change["new"]:
-            self.status.show("error", change["new"])
+        self._bind()
 
     def _draw(self, result: ClinicalResult) -> None:
         self.about.value = about_html(result.data)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from traitlets import HasTraits, Instance, Unicode
+from traitlets import Instance
 
 from cgtkit.analyses.specifications import (
     AttributeData,
@@ -29,9 +29,9 @@ from cgtkit.decisions import (
     criterion_method,
     limits_text,
 )
-from cgtkit.errors import CgtkitError, InsufficientDataError
+from cgtkit.errors import InsufficientDataError
 from cgtkit.session import Session
-from cgtkit.ui.selection import LotSelection
+from cgtkit.ui.selection import LotSelection, SelectionPageModel
 from cgtkit.vocab import AttributeKind, LotType
 
 PAGE_ID = "clinical_development"
@@ -61,11 +61,10 @@ class ClinicalResult:
         raise InsufficientDataError(f"No proposal for {self.data.spec.label} in this data set.")
 
 
-class ClinicalDevelopmentModel(HasTraits):
+class ClinicalDevelopmentModel(SelectionPageModel):
     """The selection and the proposals derived from it."""
 
     result = Instance(ClinicalResult, allow_none=True, read_only=True)
-    problem = Unicode("", read_only=True, help="Why the current choices give no result; '' when they do.")
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -91,20 +90,6 @@ class ClinicalDevelopmentModel(HasTraits):
         data = self.selection.data()
         fixed = data.spec.kind is AttributeKind.SAFETY_FIXED
         return ClinicalResult(data=data, proposals=self.proposals(), k_table=None if fixed else k_factor_table(data.spec))
-
-    def recompute(self, _change: Any = None) -> None:
-        """Derive :attr:`result`; on a data problem keep the previous one and say why."""
-        try:
-            result = self.compute()
-        except CgtkitError as exc:
-            previous = self.result
-            kept = (f" The tables and figures below still show the previous selection "
-                    f"({previous.data.spec.label}, {previous.data.n} lots)." if previous else "")
-            self.set_trait("problem", f"{exc}{kept}")
-            return
-        with self.hold_trait_notifications():
-            self.set_trait("problem", "")
-            self.set_trait("result", result)
 
     def use_session(self, session: Session) -> None:
         """Follow a changed workbook (data sets added, replaced or removed)."""

@@ -27,7 +27,7 @@ from cgtkit.ui.selection import LotSelectionControls, bind_choice
 from cgtkit.ui.shell import StatusArea, esc, page_frame, show_figure
 from cgtkit.ui.spec_parts import (
     DecisionPanel,
-    FollowsWorkbook,
+    SpecificationsPageView,
     about_html,
     section,
     show_k,
@@ -84,7 +84,7 @@ def replay_html(r: LifecycleReplay) -> str:
     )
 
 
-class CommercialSpecificationsView(FollowsWorkbook):
+class CommercialSpecificationsView(SpecificationsPageView):
     """The page's widgets over its model; ``on_show`` follows a workbook changed elsewhere."""
 
     def __init__(self, model: CommercialSpecificationsModel, store: WorkbookStore) -> None:
@@ -108,8 +108,6 @@ class CommercialSpecificationsView(FollowsWorkbook):
         self.panel = DecisionPanel(store, PAGE_ID, FLEXIBILITIES, draft=model.default_justification,
                                    decide=model.decision, on_recorded=self._recorded)
 
-        model.observe(self._on_result, names="result")
-        model.observe(self._on_problem, names="problem")
         model.observe(self._on_candidate, names="candidate")
         self.widget = page_frame(PAGE_ID, TITLE, SUBTITLE, [
             w.HTML(INTRO), self.controls.widget, self.method, self.about,
@@ -118,20 +116,9 @@ class CommercialSpecificationsView(FollowsWorkbook):
             section("Lifecycle replay: the lots in manufacture order"), self.replay, self.replay_out,
             self.panel.widget,
         ], self.status)
-        self._start_following()
-        if model.result is not None:
-            self._draw(model.result)
-        self._on_problem({"new": model.problem})
-        self.panel.show(model.selection.session)
+        self._bind()
 
     # -- following the model ------------------------------------------------
-    def _on_result(self, change: dict[str, Any]) -> None:
-        self._draw(change["new"])
-
-    def _on_problem(self, change: dict[str, Any]) -> None:
-        if change["new"]:
-            self.status.show("error", change["new"])
-
     def _on_candidate(self, _change: dict[str, Any]) -> None:
         if self.model.result is not None:
             self._draw_lots(self.model.result)

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from traitlets import Enum, HasTraits, Instance, List, Tuple, Unicode, observe
+from traitlets import Enum, Instance, List, Tuple, Unicode, observe
 
 from cgtkit.analyses.lifecycle import LifecycleReplay, lifecycle_replay
 from cgtkit.analyses.specifications import AttributeData, CandidateSet, candidate_criteria, k_factor_table
 from cgtkit.decisions import CommercialCriterionDecision, HorizonRisk, limits_text
 from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.session import Session
-from cgtkit.ui.selection import LotSelection
+from cgtkit.ui.selection import LotSelection, SelectionPageModel
 from cgtkit.vocab import AttributeKind, LotType
 
 log = logging.getLogger("cgtkit")
@@ -48,14 +48,13 @@ class CommercialResult:
         return self.data.spec.kind is AttributeKind.SAFETY_FIXED
 
 
-class CommercialSpecificationsModel(HasTraits):
+class CommercialSpecificationsModel(SelectionPageModel):
     """Choices (selection, k method, candidate) and the result derived from them."""
 
     method = Enum([k for _l, k in K_METHODS], default_value="exact")
     candidate = Unicode("ti_99_95")
     candidate_options = List(Tuple(Unicode(), Unicode()), read_only=True)
     result = Instance(CommercialResult, allow_none=True, read_only=True)
-    problem = Unicode("", read_only=True, help="Why the current choices give no result; '' when they do.")
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -84,27 +83,14 @@ class CommercialSpecificationsModel(HasTraits):
                                 k_table=k_factor_table(data.spec))
 
     @observe("method")
-    def recompute(self, _change: Any = None) -> None:
-        """Derive :attr:`result`; on a data problem keep the previous one and say why."""
-        try:
-            result = self.compute()
-        except CgtkitError as exc:
-            previous = self.result
-            kept = (f" The tables and figures below still show the previous selection "
-                    f"({previous.data.spec.label}, {previous.data.n} lots)." if previous else "")
-            self.set_trait("problem", f"{exc}{kept}")
-            return
-        options = [(c.label, c.key) for c in result.candidates.candidates] if result.candidates else []
-        with self.hold_trait_notifications():
-            self.set_trait("problem", "")
-            self.set_trait("candidate_options", options)
-            if options and self.candidate not in {k for _l, k in options}:
-                self.candidate = options[0][1]
-            self.set_trait("result", result)
+    def _on_method(self, _change: Any) -> None:
+        self.recompute()
 
-    def use_session(self, session: Session) -> None:
-        """Follow a changed workbook (data sets added, replaced or removed)."""
-        self.selection.use_session(session)
+    def _accept(self, result: CommercialResult) -> None:
+        options = [(c.label, c.key) for c in result.candidates.candidates] if result.candidates else []
+        self.set_trait("candidate_options", options)
+        if options and self.candidate not in {k for _l, k in options}:
+            self.candidate = options[0][1]
 
     # -- decisions --------------------------------------------------------
     def chosen(self) -> Any:

@@ -16,11 +16,12 @@ from typing import Any
 
 import ipywidgets as w
 import pandas as pd
+from traitlets import Any as AnyTrait
 from traitlets import HasTraits, Int, List, Tuple, Unicode, observe
 
 from cgtkit.analyses.specifications import AttributeData, attribute_data
 from cgtkit.attributes import AttributeSpec, get_attribute, load_attributes
-from cgtkit.errors import InsufficientDataError
+from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.session import Session
 from cgtkit.ui.shell import StatusArea
 from cgtkit.vocab import LOT_TYPES, AttributeKind, DatasetKind, LotType
@@ -194,3 +195,41 @@ class LotSelectionControls:
         for t, box in self.lot_boxes.items():
             if box.value != (t in change["new"]):
                 box.value = t in change["new"]
+
+
+class SelectionPageModel(HasTraits):
+    """Base of a page model built on a :class:`LotSelection`: every change recomputes :attr:`result`.
+
+    A subclass sets ``self.selection`` and implements :meth:`compute`. A selection
+    the data cannot support sets :attr:`problem` and keeps the previous result, so
+    the page keeps showing the last valid tables and figures.
+    """
+
+    result = AnyTrait(None, allow_none=True, read_only=True)
+    problem = Unicode("", read_only=True, help="Why the current choices give no result; '' when they do.")
+    selection: LotSelection
+
+    def compute(self) -> Any:
+        raise NotImplementedError
+
+    def _accept(self, result: Any) -> None:
+        """Hook: update traits that follow the result (called with notifications held)."""
+
+    def recompute(self, _change: Any = None) -> None:
+        """Derive :attr:`result`; on a data problem keep the previous one and say why."""
+        try:
+            result = self.compute()
+        except CgtkitError as exc:
+            previous = self.result
+            kept = (f" The tables and figures below still show the previous selection "
+                    f"({previous.data.spec.label}, {previous.data.n} lots)." if previous else "")
+            self.set_trait("problem", f"{exc}{kept}")
+            return
+        with self.hold_trait_notifications():
+            self.set_trait("problem", "")
+            self._accept(result)
+            self.set_trait("result", result)
+
+    def use_session(self, session: Session) -> None:
+        """Follow a changed workbook (data sets added, replaced or removed)."""
+        self.selection.use_session(session)

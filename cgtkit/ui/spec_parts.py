@@ -102,22 +102,17 @@ def show_k(out: w.Output, k_table: pd.DataFrame | None, data: AttributeData) -> 
 
 
 def decisions_html(recorded: Sequence[Decision]) -> str:
-    """The page's decisions as a table; the words come from :mod:`cgtkit.decisions`, as in the report."""
+    """The page's decisions: one table row per criterion, then each decision in words. Both come
+    from :mod:`cgtkit.decisions`, as in the decision record."""
     if not recorded:
         return "<p class='cgt-muted'>No decisions recorded on this page yet.</p>"
-    head = "".join(f"<th>{esc(title)}</th>" for title in decisions.COLUMNS.values())
-    bodies, criteria = [], 0
-    for d in recorded:
-        rows = decisions.rows(d)
-        criteria += len(rows)
-        cells = ["".join(f"<td>{esc(row[key])}</td>" for key in decisions.COLUMNS) for row in rows]
-        bodies.append(f"<tbody title='{esc(decisions.summary(d))}'>"
-                      + "".join(f"<tr>{c}</tr>" for c in cells) + "</tbody>")
-    count = f"<b>{len(recorded)}</b>" + (f" ({criteria} criteria)" if criteria != len(recorded) else "")
-    return (
-        f"<p>Decisions recorded on this page: {count}</p>"
-        f"<table class='cgt-table cgt-decisions-table'><thead><tr>{head}</tr></thead>{''.join(bodies)}</table>"
-    )
+    rows = [row for d in recorded for row in decisions.rows(d)]
+    count = f"<b>{len(recorded)}</b>" + (f" ({len(rows)} criteria)" if len(rows) != len(recorded) else "")
+    table = html_table(pd.DataFrame(rows, columns=list(decisions.COLUMNS)),
+                       [Column(key, title) for key, title in decisions.COLUMNS.items()], css="cgt-decisions-table")
+    words = "".join(f"<li>{esc(decisions.summary(d))}</li>" for d in recorded)
+    return (f"<p>Decisions recorded on this page: {count}</p>{table}"
+            f"<details><summary>The decisions in words</summary><ul>{words}</ul></details>")
 
 
 class DecisionPanel:
@@ -210,13 +205,15 @@ def data_key(session: Session) -> tuple[tuple[str, object], ...]:
     return tuple((name, ds.loaded_at) for name, ds in session.datasets.items())
 
 
-class FollowsWorkbook:
-    """Mixin for a specifications view: follow the workbook when another page or tab changed it
-    (and keep the lots table when only the method changed).
+class SpecificationsPageView:
+    """What a specifications page's view does alike: follow its model, and follow the workbook.
 
-    New or removed data sets update the model's selection (keeping choices that
-    still exist); other changes (decisions) only refresh the decision list. The
-    view's own writes do not count as changes from elsewhere.
+    :meth:`_bind` draws the model's result and observes it (``_draw``, which the
+    page implements) and its problem (shown in the status line). ``on_show``
+    follows the workbook when another page or tab changed it: new or removed
+    data sets update the model's selection (keeping choices that still exist);
+    other changes (decisions) only refresh the decision list. The view's own
+    writes do not count as changes from elsewhere.
     """
 
     model: Any
@@ -233,9 +230,22 @@ class FollowsWorkbook:
             self.lots_table.value = lots_table_html(result.data)
             self._lots_key = key
 
-    def _start_following(self) -> None:
+    def _draw(self, result: Any) -> None:
+        raise NotImplementedError
+
+    def _bind(self) -> None:
+        self.model.observe(lambda c: self._draw(c["new"]), names="result")
+        self.model.observe(self._on_problem, names="problem")
         self._seen = self.store.stamp()
         self._data_key = data_key(self.model.selection.session)
+        if self.model.result is not None:
+            self._draw(self.model.result)
+        self._on_problem({"new": self.model.problem})
+        self.panel.show(self.model.selection.session)
+
+    def _on_problem(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self.status.show("error", change["new"])
 
     def _recorded(self, session: Session) -> None:
         self.model.selection.session = session

@@ -16,6 +16,7 @@ import ipywidgets as w
 
 from cgtkit.decisions import page_title
 from cgtkit.errors import LotDataError
+from cgtkit.tables import Column, html_table
 from cgtkit.session import Session, WorkbookStore
 from cgtkit.ui.shell import StatusArea, esc
 from cgtkit.vocab import DatasetKind
@@ -42,19 +43,16 @@ def summary_html(session: Session) -> str:
         if p
         else "No product profile yet: fill it in on <i>Start here</i>."
     )
-    rows = []
-    for name, ds in session.datasets.items():
-        lots, attributes = ds.counts()
-        rows.append(
-            f"<tr><td>{esc(name)}</td><td>{esc(DATASET_KIND_LABELS[ds.kind])}</td><td>{esc(ds.source)}</td>"
-            f"<td class='num'>{lots}</td><td class='num'>{attributes}</td></tr>"
-        )
-    table = (
-        "<table class='cgt-table'><tr><th>Data set</th><th>Kind</th><th>Source</th><th class='num'>Lots</th>"
-        "<th class='num'>Attributes</th></tr>" + "".join(rows) + "</table>"
-        if rows
-        else "<p>No lot data loaded.</p>"
-    )
+    rows = [
+        {"name": name, "kind": DATASET_KIND_LABELS[ds.kind], "source": ds.source, "lots": lots,
+         "attributes": attributes}
+        for name, ds in session.datasets.items()
+        for lots, attributes in [ds.counts()]
+    ]
+    table = html_table(rows, [
+        Column("name", "Data set"), Column("kind", "Kind"), Column("source", "Source"),
+        Column("lots", "Lots", numeric=True), Column("attributes", "Attributes", numeric=True),
+    ]) if rows else "<p>No lot data loaded.</p>"
     by_page = Counter(d.page for d in session.decisions)
     pages = ", ".join(f"{esc(page_title(p))} {n}" for p, n in by_page.items())
     return (

@@ -57,7 +57,9 @@ def test_the_form_is_linked_to_the_model(tmp_path) -> None:
 def test_a_profile_saved_elsewhere_is_followed_on_show(tmp_path) -> None:
     store = WorkbookStore(tmp_path / "wb.json")
     view = build_page(store)
-    other = store.load().profile.model_copy(update={"stage": "phase 3"})
+    from cgtkit.profile import ProductProfile
+
+    other = ProductProfile.build(**{**store.load().profile.model_dump(), "stage": "phase 3"})
     WorkbookStore(store.path).update(lambda s: s.with_profile(other))
     view.on_show()
     assert view.stage.value == "phase 3" and view.status.kind == "info"

@@ -41,7 +41,7 @@ from pydantic import (
 
 from cgtkit.datafiles import data_dir, parse_yaml, read_yaml, repeated_ids, validate_data
 from cgtkit.errors import CatalogError, entry_label, problem_sentence
-from cgtkit.profile import STAGES, Stage
+from cgtkit.vocab import STAGES, Stage
 
 CATALOG_FILE = "flexibilities.yaml"
 
@@ -133,6 +133,22 @@ MEETING_STAGES: dict[str, tuple[Stage, ...]] = {
     "Type C": STAGES,
     "Type D": STAGES,
 }
+
+
+
+def meetings_for_stage(stage: str | None) -> tuple[str, ...]:
+    """The FDA meetings (labels) that fit a development stage, the stage's own meeting first;
+    Type C and D (any stage) only when no stage-specific meeting exists (e.g. after approval).
+
+    >>> meetings_for_stage("phase 2")
+    ('the end-of-phase 2 meeting (Type B)',)
+    >>> meetings_for_stage("post-approval")
+    ('a Type C meeting', 'a Type D meeting (a narrow set of questions)')
+    """
+    specific = [m for m, stages in MEETING_STAGES.items() if stage in stages and len(stages) < len(STAGES)]
+    chosen = specific or [m for m, stages in MEETING_STAGES.items() if len(stages) == len(STAGES)]
+    return tuple(MEETING_LABELS[m] for m in chosen)
+
 
 ID_PATTERN = r"^(GEN|CD|PV|CS|RP)-[A-Z0-9-]+$"
 _DATE_PATTERN = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")

@@ -142,6 +142,8 @@ class DecisionBase(_Frozen):
     page: str = Field(description="Id of the page where it was taken (data/pages.yaml), e.g. 'clinical_development'.")
     method: str = Field(description="The method, named precisely (e.g. 'normal tolerance interval, two-sided, exact k').")
     justification: str = Field(description="The user's justification: the one piece of prose a decision stores.")
+    superseded: tuple[dict[str, Any], ...] = Field(
+        default=(), description="The earlier decisions (as saved) this one replaced for the same attributes: its history.")
 
     @property
     def flexibility_ids(self) -> tuple[str, ...]:
@@ -552,3 +554,23 @@ def _plain(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_plain(v) for v in value)
     return str(value)
+
+
+def attributes(decision: DecisionBase) -> tuple[str, ...]:
+    """The attributes a decision decides about (a legacy decision: none it can be matched on)."""
+    if isinstance(decision, CommercialCriterionDecision):
+        return (decision.attribute,)
+    if isinstance(decision, InvestigationalCriteriaDecision):
+        return tuple(c.attribute for c in decision.criteria)
+    return ()
+
+
+def without_attributes(decision: DecisionBase, gone: set[str]) -> DecisionBase | None:
+    """``decision`` without its criteria for ``gone`` (None when nothing is left): what an earlier
+    decision keeps when a newer one decides some of its attributes again."""
+    if isinstance(decision, InvestigationalCriteriaDecision):
+        kept = tuple(c for c in decision.criteria if c.attribute not in gone)
+        if len(kept) == len(decision.criteria):
+            return decision
+        return decision.model_copy(update={"criteria": kept}) if kept else None
+    return None if set(attributes(decision)) & gone else decision

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from cgtkit.catalog import AREAS, MEETING_LABELS, MEETING_STAGES, Catalog, Flexibility, load_catalog
-from cgtkit.profile import STAGES, ProductProfile, Stage, load_product_types, stage_index
+from cgtkit.profile import ProductProfile, load_product_types, stage_index
+from cgtkit.vocab import STAGES, Stage
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -19,7 +19,6 @@ from cgtkit.datafiles import load_model, repeated_ids
 from cgtkit.errors import CatalogError, ProfileError, describe_validation_error
 from cgtkit.vocab import STAGES, Stage
 
-LOT_TYPES: tuple[str, ...] = ("engineering", "clinical", "ppq", "commercial")
 ChangeKind = Literal["none", "minor", "major"]
 PRODUCT_TYPES_FILE = "product_types.yaml"
 

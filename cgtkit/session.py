@@ -21,7 +21,7 @@ Schema history:
    data set has a ``kind`` (:class:`cgtkit.vocab.DatasetKind`).
 
 >>> s = Session()
->>> s.schema_version == SCHEMA_VERSION == 2
+>>> s.schema_version == SCHEMA_VERSION == 3
 True
 >>> migrate({"schema_version": 1, "datasets": {"x_stability": {"name": "x_stability"}}})["datasets"]
 {'x_stability': {'kind': 'stability', 'name': 'x_stability'}}
@@ -53,7 +53,7 @@ __all__ = [
     "dataset_kind", "default_workbook_path", "migrate",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 WORKBOOK_ENV = "CGTKIT_WORKBOOK"
 EXAMPLE_DATASETS: tuple[str, ...] = ("car_t_lots", "aav_lots", "car_t_stability", "aav_stability")
 
@@ -228,7 +228,12 @@ def _v1_to_v2(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 #: Migration from each old schema version to the next.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(raw: dict[str, Any]) -> dict[str, Any]:
+    """Schema 3 adds ``superseded`` (a decision's history), empty by default: nothing to convert."""
+    return {**raw, "schema_version": 3}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(raw: dict[str, Any]) -> dict[str, Any]:
@@ -273,7 +278,23 @@ class Session(BaseModel):
         return self.model_copy(update={"datasets": datasets})
 
     def with_decision(self, decision: DecisionBase) -> Session:
-        return self.model_copy(update={"decisions": (*self.decisions, decision)})
+        """Add ``decision``, replacing what earlier decisions of the same page decided about the same
+        attributes: an attribute has one current decision per page. The replaced decisions are kept,
+        as saved, in the new decision's ``superseded`` (its history); an earlier set that also holds
+        other attributes keeps those."""
+        from cgtkit.decisions import attributes, without_attributes
+
+        gone = set(attributes(decision))
+        kept, replaced = [], []
+        for d in self.decisions:
+            rest = without_attributes(d, gone) if d.page == decision.page and gone else d
+            if rest is not d:
+                replaced.append(d.model_dump(mode="json"))
+            if rest is not None:
+                kept.append(rest)
+        if replaced:
+            decision = decision.model_copy(update={"superseded": (*decision.superseded, *replaced)})
+        return self.model_copy(update={"decisions": (*kept, decision)})
 
     def without_decision(self, decision_id: str) -> Session:
         return self.model_copy(update={"decisions": tuple(d for d in self.decisions if d.id != decision_id)})

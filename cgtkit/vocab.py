@@ -35,6 +35,11 @@ class LotType(StrEnum):
     def label(self) -> str:
         return "PPQ" if self is LotType.PPQ else self.value
 
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        """For a form label: "Engineering", "PPQ"."""
+        return "PPQ" if self is LotType.PPQ else self.value.capitalize()
+
 
 LOT_TYPES: tuple[str, ...] = tuple(t.value for t in LotType)
 

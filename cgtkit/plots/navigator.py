@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from cgtkit.profile import STAGES
+from cgtkit.vocab import STAGES
 
 RELEVANCE_STYLE = {
     "now": dict(color="#2f855a", symbol="circle", size=16, label="matters now"),

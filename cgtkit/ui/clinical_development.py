@@ -83,7 +83,8 @@ class ClinicalDevelopmentView(SpecificationsPageView):
         self.lots_table = w.HTML()
         self.lots_table.add_class("cgt-lots-table")
         self.panel = DecisionPanel(store, PAGE_ID, FLEXIBILITIES, draft=model.default_justification,
-                                   decide=model.decision, on_recorded=self._recorded)
+                                   decide=model.decision, on_recorded=self._recorded,
+                                   subject=lambda: model.selection.attribute)
         self.accept_all = w.Button(description="Accept all proposals", icon="check-square",
                                    layout=w.Layout(width="auto"))
         self.accept_all.add_class("cgt-accept-all")

@@ -22,6 +22,7 @@ from cgtkit.analyses.specifications import (
     investigational_proposal,
     k_factor_table,
 )
+from cgtkit.catalog import meetings_for_stage
 from cgtkit.decisions import (
     InvestigationalCriteriaDecision,
     InvestigationalCriterion,
@@ -97,8 +98,19 @@ class ClinicalDevelopmentModel(SelectionPageModel):
         self.selection.use_session(session)
 
     # -- decisions --------------------------------------------------------
-    def default_flexibility(self) -> str:
-        return SAFETY if self.result is not None and self.result.fixed else PERMISSIVE
+    def default_flexibility(self, result: ClinicalResult | None = None) -> str:
+        """Safety attributes, fixed (sterility) or data-driven (vector copy number), support
+        CD-SAFETY-ATTRIBUTES; the others CD-RELEASE-PERMISSIVE."""
+        result = result or self.result
+        if result is None:
+            return PERMISSIVE
+        return SAFETY if result.fixed or result.data.spec.safety_discussion else PERMISSIVE
+
+    def meeting_text(self) -> str:
+        """Where to discuss it with FDA, from the profile's stage (any meeting when there is no profile)."""
+        profile = self.selection.session.profile
+        meetings = meetings_for_stage(profile.stage if profile else None) if profile else ()
+        return " or ".join(meetings) if meetings else "a meeting with FDA"
 
     def default_justification(self, result: ClinicalResult | None = None) -> str:
         """A first draft of the justification for the shown attribute; the user edits it."""
@@ -113,7 +125,7 @@ class ClinicalDevelopmentModel(SelectionPageModel):
             f"{p.rationale} Wide on purpose for investigational use: a lot outside it is a reason to contact "
             "FDA about patient monitoring and risk mitigation for that lot, not proof of a process failure. "
             "Proposed as a phase-appropriate criterion for IND lots "
-            "(21 CFR 312.23(a)(7)); to be discussed with FDA (e.g. at the pre-IND or an INTERACT meeting)."
+            f"(21 CFR 312.23(a)(7)); to be discussed with FDA at {self.meeting_text()}."
         )
 
     def _criterion(self, result: ClinicalResult, flexibility_id: str) -> InvestigationalCriterion:
@@ -157,7 +169,7 @@ class ClinicalDevelopmentModel(SelectionPageModel):
             if not p.ok:
                 continue
             result = ClinicalResult(data=self.selection.data(p.attribute), proposals=proposals)
-            criteria.append(self._criterion(result, SAFETY if result.fixed else PERMISSIVE))
+            criteria.append(self._criterion(result, self.default_flexibility(result)))
             drafts.append(self.default_justification(result))
         if not criteria:
             raise InsufficientDataError("No attribute has a usable proposal in this selection of lots.")

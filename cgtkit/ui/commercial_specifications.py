@@ -106,7 +106,8 @@ class CommercialSpecificationsView(SpecificationsPageView):
         self.replay = w.HTML()
         self.replay.add_class("cgt-replay")
         self.panel = DecisionPanel(store, PAGE_ID, FLEXIBILITIES, draft=model.default_justification,
-                                   decide=model.decision, on_recorded=self._recorded)
+                                   decide=model.decision, on_recorded=self._recorded,
+                                   subject=lambda: (model.selection.attribute, model.candidate))
 
         model.observe(self._on_candidate, names="candidate")
         self.widget = page_frame(PAGE_ID, TITLE, SUBTITLE, [

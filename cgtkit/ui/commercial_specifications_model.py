@@ -18,6 +18,7 @@ from traitlets import Enum, Instance, List, Tuple, Unicode, observe
 
 from cgtkit.analyses.lifecycle import LifecycleReplay, lifecycle_replay
 from cgtkit.analyses.specifications import AttributeData, CandidateSet, candidate_criteria, k_factor_table
+from cgtkit.catalog import meetings_for_stage
 from cgtkit.decisions import CommercialCriterionDecision, HorizonRisk, limits_text
 from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.session import Session
@@ -113,9 +114,16 @@ class CommercialSpecificationsModel(SelectionPageModel):
             f"set as {c.method} from {cs.n} lots ({', '.join(self.selection.lot_types)}). "
             f"Probability that at least one of the next {horizons} lots of an unchanged process falls outside: "
             f"{risks} ({c.risk_basis}). Reference: {c.reference} "
-            "To be discussed with FDA (pre-BLA meeting) and re-evaluated as commercial lots accumulate "
+            f"To be discussed with FDA at {self.meeting_text()} and re-evaluated as commercial lots accumulate "
             "(a change to an approved specification is a supplement under 21 CFR 601.12)."
         )
+
+    def meeting_text(self) -> str:
+        """Where to discuss it with FDA: before approval the pre-BLA meeting, after it a Type C or D
+        meeting (from the profile's stage; the pre-BLA meeting when there is no profile)."""
+        profile = self.selection.session.profile
+        approved = profile is not None and profile.stage == "post-approval"
+        return " or ".join(meetings_for_stage("post-approval" if approved else "BLA"))
 
     def decision(self, justification: str, flexibility_id: str | None = None) -> CommercialCriterionDecision:
         """The accepted criterion as a typed workbook decision."""

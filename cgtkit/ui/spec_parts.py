@@ -118,17 +118,23 @@ def decisions_html(recorded: Sequence[Decision]) -> str:
 class DecisionPanel:
     """Draft, accept, list and remove the page's decisions.
 
-    ``draft()`` gives the model's justification draft for what is on screen;
-    ``decide(justification, flexibility_id)`` returns the typed decision. An
-    edited justification is never replaced without the user asking (Redraft).
+    ``draft()`` gives the model's justification draft for what is on screen and
+    ``subject()`` what it is about (an attribute, or an attribute and candidate);
+    ``decide(justification, flexibility_id)`` returns the typed decision. A text
+    belongs to its subject: switching subject shows that subject's own text (the
+    user's edit if there was one, else a fresh draft), so a justification is
+    never recorded for another attribute; an edit is never replaced without the
+    user asking (Redraft).
     """
 
     def __init__(self, store: WorkbookStore, page_id: str, flexibilities: Sequence[tuple[str, str]],
                  draft: Callable[[], str], decide: Callable[[str, str], Decision],
-                 on_recorded: Callable[[Session], None]) -> None:
+                 on_recorded: Callable[[Session], None], subject: Callable[[], object]) -> None:
         self.store, self.page_id = store, page_id
-        self._draft_fn, self._decide, self._on_recorded = draft, decide, on_recorded
+        self._draft_fn, self._decide, self._on_recorded, self._subject = draft, decide, on_recorded, subject
         self._draft = ""
+        self._current: object = None
+        self._edits: dict[object, str] = {}  # the user's own text per subject
         self.status = StatusArea()
         self.flexibility = w.Dropdown(description="Supports", options=list(flexibilities),
                                       layout=w.Layout(width="520px"))
@@ -143,12 +149,18 @@ class DecisionPanel:
         self.remove_choice = w.Dropdown(description="Recorded", layout=w.Layout(width="520px"))
         self.remove_button = w.Button(description="Remove from workbook", icon="trash", layout=w.Layout(width="auto"))
         self.remove_button.add_class("cgt-remove-decision")
-        self.remove_box = w.HBox([self.remove_choice, self.remove_button])
+        self.confirm_remove = w.Button(description="Yes, remove it", button_style="danger", layout=w.Layout(width="auto"))
+        self.confirm_remove.add_class("cgt-confirm-remove")
+        self.cancel_remove = w.Button(description="Cancel", layout=w.Layout(width="auto"))
+        self.confirm_box = w.HBox([self.confirm_remove, self.cancel_remove], layout=w.Layout(display="none"))
+        self.remove_box = w.VBox([w.HBox([self.remove_choice, self.remove_button]), self.confirm_box])
         self.buttons = w.HBox([self.accept, self.redraft])
 
         self.redraft.on_click(self.status.guarded(lambda _b: self.redraw_draft(force=True)))
         self.accept.on_click(self.status.guarded(self._on_accept, busy=[self.accept]))
-        self.remove_button.on_click(self.status.guarded(self._on_remove, busy=[self.remove_button]))
+        self.remove_button.on_click(self.status.guarded(self._ask_remove))
+        self.confirm_remove.on_click(self.status.guarded(self._on_remove, busy=[self.confirm_remove]))
+        self.cancel_remove.on_click(self.status.guarded(lambda _b: self._hide_confirm()))
         self.widget = w.VBox([
             section("Record a decision"),
             w.HTML("<p class='cgt-muted'>The draft below cites the method and numbers; edit it before you "
@@ -159,21 +171,39 @@ class DecisionPanel:
     def add_button(self, button: w.Button) -> None:
         self.buttons.children = (*self.buttons.children, button)
 
+    def _edited(self) -> bool:
+        return bool(self.justification.value.strip()) and self.justification.value != self._draft
+
     def redraw_draft(self, force: bool = False) -> None:
-        """A fresh draft for what is on screen, unless the user edited the current one."""
-        draft = self._draft_fn()
-        edited = self.justification.value.strip() and self.justification.value != self._draft
-        if edited and not force:
+        """The text for what is on screen: its subject's own edit, else a fresh draft."""
+        draft, subject = self._draft_fn(), self._subject()
+        if subject != self._current:
+            if self._current is not None and self._edited():
+                self._edits[self._current] = self.justification.value
+            self._current = subject
+            own = None if force else self._edits.get(subject)
+            self.justification.value = own if own is not None else draft
+            self._draft = draft
+            if own is not None:
+                self.status.show("info", "Your edited justification for this choice is back; click 'Redraft "
+                                         "justification' for a new draft.")
+            return
+        if self._edited() and not force:
             self.status.show("info", "Your edited justification is kept; click 'Redraft justification' "
                                      "for a new draft from the current choices.")
         else:
             self.justification.value = draft
+            self._edits.pop(subject, None)
         self._draft = draft
 
     def record(self, decision: Decision, message: str) -> None:
         session = self.store.update(lambda s: s.with_decision(decision))
         self._on_recorded(session)
         self.show(session)
+        replaced = len(session.decisions[-1].superseded)
+        if replaced:
+            message += (f" It replaces {'an earlier decision' if replaced == 1 else f'{replaced} earlier decisions'} "
+                        "on the same attribute(s), kept in its history.")
         self.status.show("success", message)
 
     def show(self, session: Session) -> None:
@@ -185,10 +215,23 @@ class DecisionPanel:
 
     def _on_accept(self, _button: w.Button) -> None:
         decision = self._decide(self.justification.value, self.flexibility.value)
-        self.record(decision, f"Recorded in the workbook ({', '.join(decision.flexibility_ids)}, "
-                              f"{decisions.label(decision)}).")
+        self.record(decision, f"Recorded in the workbook: {decisions.label(decision)}.")
+
+    def _ask_remove(self, _button: w.Button) -> None:
+        """Removing is not undone: name the decision and ask first."""
+        if not self.remove_choice.value:
+            self.status.show("error", "No decision recorded on this page to remove.")
+            return
+        self.confirm_box.layout.display = "flex"
+        self.status.show("warning", f"Remove the decision {self.remove_choice.label} from the workbook? "
+                                    "This cannot be undone; download the workbook first to keep a copy.")
+
+    def _hide_confirm(self) -> None:
+        self.confirm_box.layout.display = "none"
+        self.status.clear()
 
     def _on_remove(self, _button: w.Button) -> None:
+        self.confirm_box.layout.display = "none"
         decision_id = self.remove_choice.value
         if not decision_id:
             self.status.show("error", "No decision recorded on this page to remove.")

@@ -15,7 +15,8 @@ from cgtkit.catalog import AREA_LABELS, PROVENANCE_LABELS, Catalog, Flexibility,
 from cgtkit.navigator import Assessment, AssessmentItem
 from cgtkit.pages import load_pages
 from cgtkit.plots.navigator import build_timeline_figure
-from cgtkit.profile import STAGES, ProductProfile, load_product_types
+from cgtkit.profile import ProductProfile, load_product_types
+from cgtkit.vocab import STAGES, LotType
 from cgtkit.session import WorkbookStore
 from cgtkit.ui.shell import StatusArea, esc, page_frame, page_link_html, show_figure
 from cgtkit.ui.start_here_model import StartHereModel
@@ -147,9 +148,8 @@ class StartHereView:
         self.individualized = w.Checkbox(description="Individualized (one lot per patient)", indent=False,
                                          layout=w.Layout(width="auto"))
         self.lots = {
-            k: w.IntText(description=label, continuous_update=False, layout=w.Layout(width="230px"))
-            for k, label in (("engineering", "Engineering"), ("clinical", "Clinical"), ("ppq", "PPQ"),
-                             ("commercial", "Commercial"))
+            t.value: w.IntText(description=t.title, continuous_update=False, layout=w.Layout(width="230px"))
+            for t in LotType
         }
         for k, box in self.lots.items():
             box.add_class(f"cgt-lots-{k}")

@@ -16,9 +16,10 @@ from traitlets import Bool, Enum, Float, HasTraits, Instance, Int, Unicode, obse
 from cgtkit.catalog import Catalog
 from cgtkit.errors import CgtkitError
 from cgtkit.navigator import Assessment, assess
-from cgtkit.profile import STAGES, ProductProfile
+from cgtkit.profile import ProductProfile
+from cgtkit.vocab import LOT_TYPES, STAGES
 
-LOT_FIELDS = ("engineering", "clinical", "ppq", "commercial")
+LOT_FIELDS = LOT_TYPES  # the lot counts of the form, one per lot type
 FIELDS = ("name", "modality", "stage", "individualized", *LOT_FIELDS, "lots_per_year", "patient_population",
           "shelf_life_days", "planned_change", "change_description", "new_technology_interest")
 FILTERS = ("all", "applies_now", "later_stage", "not_applicable")

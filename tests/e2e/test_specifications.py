@@ -62,3 +62,28 @@ def test_too_few_lots_message_keeps_previous_results(page, app_url: str) -> None
     assert "3 lots of type engineering" in page.inner_text(".cgt-spec-table")
     assert "Traceback" not in page.inner_text("body")
     screenshot(page, "commercial_specifications-too-few-lots")
+
+
+def test_a_justification_stays_with_its_attribute_and_accept_all_twice_keeps_one_per_attribute(
+        page, app_url: str) -> None:  # noqa: ANN001
+    _open(page, app_url, "commercial_specifications")
+    page.wait_for_selector(".cgt-candidates")
+    page.fill(".cgt-justification textarea", "Written for viability only.")
+    page.select_option(".cgt-attribute select", label="CD3+ purity")
+    page.wait_for_selector(".cgt-about:has-text('CD3+ purity')")
+    accepted = page.input_value(".cgt-justification textarea")
+    assert "CD3+ purity" in accepted and "Written for viability only." not in accepted
+    page.click(".cgt-accept button, button.cgt-accept")
+    page.wait_for_selector(".cgt-msg-success:has-text('CD3+ purity')")
+    page.select_option(".cgt-attribute select", label="Viability")
+    page.wait_for_selector(".cgt-about:has-text('Viability')")
+    assert page.input_value(".cgt-justification textarea") == "Written for viability only."
+    page.click(".cgt-nav a[data-cgt-page='clinical_development']")
+    page.wait_for_selector(".cgt-page-clinical_development.cgt-ready .cgt-proposals")
+    for _ in range(2):
+        page.click(".cgt-accept-all")
+        page.wait_for_selector(".cgt-msg-success:has-text('investigational criteria in the workbook')")
+    assert "Decisions recorded on this page: 1 (10 criteria)" in page.inner_text(
+        ".cgt-page-clinical_development .cgt-decisions")
+    assert "replaces" in page.inner_text(".cgt-page-clinical_development .cgt-msg-success")
+    assert_clean(page)

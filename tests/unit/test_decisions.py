@@ -19,6 +19,7 @@ from cgtkit.decisions import (
     InvestigationalCriterion,
     LegacyDecision,
     ToleranceBasis,
+    attributes,
     parse_decision,
 )
 from cgtkit.vocab import AttributeKind, LotType
@@ -184,3 +185,39 @@ def test_limits_and_numbers_wording() -> None:
     assert D.fmt_probability(0.0004) == "<0.1%" and D.fmt_probability(None) == "—"
     assert D.page_title("clinical_development") == "Clinical development"
     assert D.page_title("gone_page") == "gone_page" and D.attribute_label("my_assay") == "my_assay"
+
+
+def test_a_new_decision_replaces_the_earlier_one_for_the_same_attribute_and_keeps_it_as_history() -> None:
+    from cgtkit.session import Session
+
+    def commercial(attribute: str, low: float) -> CommercialCriterionDecision:
+        return CommercialCriterionDecision(
+            page="commercial_specifications", flexibility_id="CS-SPEC-FLEX-BLA", method="m", justification="j",
+            dataset="d", attribute=attribute, lot_types=("clinical",), lot_ids=("A", "B", "C"), n=3,
+            candidate="ti_99_95", k_method="exact", low=low, high=None, unit="%", k=3.0, risk=())
+
+    first, other, second = commercial("viability", 70.0), commercial("cd3_purity", 80.0), commercial("viability", 72.0)
+    s = Session().with_decision(first).with_decision(other).with_decision(second)
+    assert [(d.attribute, d.low) for d in s.decisions] == [("cd3_purity", 80.0), ("viability", 72.0)]
+    assert s.decisions[-1].superseded == (first.model_dump(mode="json"),)
+    assert Session.from_json(s.to_json()) == s  # the history survives a save
+
+
+def test_a_set_keeps_the_attributes_a_newer_decision_does_not_decide() -> None:
+    from cgtkit.session import Session
+
+    def criterion(attribute: str) -> InvestigationalCriterion:
+        return InvestigationalCriterion(attribute=attribute, attribute_kind="quantitative",
+                                        flexibility_id="CD-RELEASE-PERMISSIVE", low=1.0, high=2.0, unit="u",
+                                        lot_ids=("A",), n=1, tolerance=ToleranceBasis(coverage=0.99, confidence=0.95))
+
+    def decision(*attrs: str) -> InvestigationalCriteriaDecision:
+        return InvestigationalCriteriaDecision(page="clinical_development", dataset="d", lot_types=("clinical",),
+                                               criteria=tuple(criterion(a) for a in attrs), method="m",
+                                               justification="j")
+
+    s = Session().with_decision(decision("a", "b", "c")).with_decision(decision("b"))
+    assert [attributes(d) for d in s.decisions] == [("a", "c"), ("b",)]
+    s = s.with_decision(decision("a", "b", "c"))  # "accept all" again: one decision per attribute
+    assert [attributes(d) for d in s.decisions] == [("a", "b", "c")]
+    assert len(s.decisions[0].superseded) == 2

@@ -281,10 +281,10 @@ def test_v1_upload_named_without_suffix_is_recognised_by_its_time_points(v1_raw)
     assert Session.from_json(json.dumps(raw)).datasets["my_study"].kind is DatasetKind.STABILITY
 
 
-def test_saving_a_v1_workbook_writes_schema_2_and_reads_back_equal(v1_session, tmp_path) -> None:
+def test_saving_a_v1_workbook_writes_the_current_schema_and_reads_back_equal(v1_session, tmp_path) -> None:
     path = v1_session.save(tmp_path / "wb.json")
     written = json.loads(path.read_text(encoding="utf-8"))
-    assert written["schema_version"] == 2 == SCHEMA_VERSION
+    assert written["schema_version"] == 3 == SCHEMA_VERSION
     assert all("kind" in d and "module" not in d for d in written["decisions"])
     assert all(ds["kind"] in ("lots", "stability") for ds in written["datasets"].values())
     assert Session.load(path) == v1_session
@@ -315,3 +315,12 @@ def test_dataset_requires_a_kind_in_schema_2() -> None:
     with pytest.raises(SessionError, match=r"datasets\.aav_lots\.kind"):
         Session.from_json(json.dumps(raw))
     assert Dataset.model_fields["kind"].is_required()
+
+
+def test_a_schema_2_workbook_opens_unchanged(v1_session) -> None:
+    """Schema 3 only added decisions' ``superseded`` history (empty by default)."""
+    raw = json.loads(v1_session.to_json())
+    raw["schema_version"] = 2
+    for d in raw["decisions"]:
+        assert d.pop("superseded") == []
+    assert Session.from_json(json.dumps(raw)) == v1_session

@@ -121,15 +121,24 @@ def test_view_too_few_lots_keeps_previous_results(store: WorkbookStore) -> None:
     assert shown
 
 
-def test_view_edited_justification_is_kept(store: WorkbookStore) -> None:
+def test_view_edited_justification_is_kept_for_its_own_attribute(store: WorkbookStore) -> None:
+    """Issue #15.9: an edit for viability is never recorded for another attribute (it used to follow the
+    user to the next attribute); it comes back with its attribute, and a method change keeps it."""
     page = commercial_page(store)
     assert page.controls.attribute.value == "viability"
-    page.panel.justification.value = "My own words, citing the 99/95 tolerance interval."
-    page.controls.attribute.value = "cd3_purity"
-    assert page.panel.justification.value == "My own words, citing the 99/95 tolerance interval."
-    assert "kept" in page.panel.status.text
+    mine = "My own words, citing the 99/95 tolerance interval."
+    page.panel.justification.value = mine
+    page.method.value = "howe"  # same attribute and criterion: the edit is kept
+    assert page.panel.justification.value == mine and "kept" in page.panel.status.text
+    page.controls.attribute.value = "cd3_purity"  # another attribute: its own fresh draft
+    assert page.panel.justification.value != mine and "CD3+ purity" in page.panel.justification.value
+    page.panel.accept.click()
+    (recorded,) = store.load().decisions_for("commercial_specifications")
+    assert recorded.attribute == "cd3_purity" and mine not in recorded.justification
+    page.controls.attribute.value = "viability"  # back: the edit returns
+    assert page.panel.justification.value == mine
     page.panel.redraft.click()
-    assert "CD3+ purity" in page.panel.justification.value
+    assert page.panel.justification.value.startswith("Commercial acceptance criterion for Viability")
 
 
 def test_view_safety_attribute_shows_fixed_requirement(store: WorkbookStore) -> None:
@@ -212,6 +221,9 @@ def test_accept_all_investigational_proposals(store: WorkbookStore) -> None:
     assert len(decision.criteria) == len(page.controls.attribute.options)
     assert page.controls.attribute.value == "cd3_purity" == page.model.selection.attribute  # the choice is kept
     assert f"Decisions recorded on this page: <b>1</b> ({len(decision.criteria)} criteria)" in page.panel.decisions.value
+    page.accept_all.click()  # again: the new set replaces the first, one decision per attribute
+    (again,) = store.load().decisions_for("clinical_development")
+    assert again.id != decision.id and len(again.superseded) == 1 and "replaces" in page.panel.status.text
 
 
 def test_a_recorded_decision_can_be_removed(store: WorkbookStore) -> None:
@@ -224,7 +236,12 @@ def test_a_recorded_decision_can_be_removed(store: WorkbookStore) -> None:
     newest = store.load().decisions_for("commercial_specifications")[-1]
     assert newest.attribute == "cd3_purity"
     assert "CD3+ purity" in page.panel.remove_choice.label and page.panel.remove_choice.value == newest.id
+    page.panel.remove_button.click()  # asks first, naming the decision
+    assert page.panel.status.kind == "warning" and page.panel.remove_choice.label in page.panel.status.text
+    page.panel.cancel_remove.click()
+    assert len(store.load().decisions_for("commercial_specifications")) == 2  # declined: nothing removed
     page.panel.remove_button.click()
+    page.panel.confirm_remove.click()
     assert page.panel.status.kind == "success"
     left = store.load().decisions_for("commercial_specifications")
     assert [d.attribute for d in left] == ["viability"]
@@ -288,6 +305,25 @@ def test_a_v1_workbook_opens_on_the_pages_and_its_decisions_can_be_removed(tmp_p
     oldest = store.load().decisions_for("clinical_development")[0]
     page.panel.remove_choice.value = oldest.id
     page.panel.remove_button.click()
+    page.panel.confirm_remove.click()
     assert page.panel.status.kind == "success"
     assert oldest.id not in {d.id for d in store.load().decisions}
     assert "Decisions recorded on this page: <b>9</b>" in page.panel.decisions.value
+
+
+def test_drafts_follow_the_profile_stage_and_vcn_is_a_safety_attribute(session: Session) -> None:
+    """Issue #15.13: the draft named "the pre-IND or an INTERACT meeting" at any stage, and accept all
+    filed vector copy number under permissive criteria although the page calls it a safety attribute."""
+    from cgtkit.profile import ProductProfile
+
+    phase2 = session.with_profile(ProductProfile.build(stage="phase 2"))
+    model = ClinicalDevelopmentModel(phase2)
+    assert "end-of-phase 2 meeting" in model.default_justification() and "pre-IND" not in model.default_justification()
+    by_attr = {c.attribute: c.flexibility_id for c in model.all_proposals_decision().criteria}
+    assert by_attr["vector_copy_number"] == "CD-SAFETY-ATTRIBUTES" == by_attr["sterility"]
+    assert by_attr["viability"] == "CD-RELEASE-PERMISSIVE"
+    model.selection.attribute = "vector_copy_number"
+    assert model.default_flexibility() == "CD-SAFETY-ATTRIBUTES"
+    approved = session.with_profile(ProductProfile.build(stage="post-approval", lots_made={"commercial": 30}))
+    assert "Type C meeting" in CommercialSpecificationsModel(approved).default_justification()
+    assert "pre-BLA meeting" in CommercialSpecificationsModel(phase2).default_justification()

@@ -105,6 +105,15 @@ def rule(flexibility_id: str) -> Callable[[Rule], Rule]:
 
 
 # -- small predicates and phrases shared by the rules --------------------------
+def _on_page(page_id: str) -> str:
+    """" on the <Title> page" when that page is built; "" while it is planned (never point to a page
+    a user cannot open)."""
+    from cgtkit.pages import page
+
+    p = page(page_id)
+    return f" on the {p.title} page" if p.available else ""
+
+
 def _at_least(p: ProductProfile, stage: Stage) -> bool:
     return p.stage_index >= stage_index(stage)
 
@@ -283,7 +292,7 @@ def cd_minor_changes(p: ProductProfile, f: Flexibility) -> Verdict:
                  if p.stage == "post-approval" else
                  "a change now affects the application under review and needs comparability data discussed with "
                  "the review team")
-        planned = (f"{_cap(_change(p))}: plan its comparability data on the Comparability page."
+        planned = (f"{_cap(_change(p))}: plan its comparability data{_on_page('comparability')}."
                    if p.planned_change != "none" else "")
         return _v(
             "not_applicable",
@@ -303,8 +312,8 @@ def cd_minor_changes(p: ProductProfile, f: Flexibility) -> Verdict:
             "not_applicable",
             f"{_stage(p)} and {_change(p)}: this flexibility covers minor changes only.",
             "A major change still needs a full comparability assessment (ICH Q5E; FDA's July 2023 draft guidance "
-            "on CGT manufacturing changes and comparability), possibly with nonclinical or clinical data - use the "
-            "Comparability page and discuss it with FDA.",
+            "on CGT manufacturing changes and comparability), possibly with nonclinical or clinical data; plan it"
+            f"{_on_page('comparability')} and discuss it with FDA.",
         )
     return _v(
         "not_applicable",

@@ -54,6 +54,10 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 3
+#: The sections every saved workbook has (a missing one means a damaged file, not an empty workbook).
+REQUIRED_SECTIONS: tuple[str, ...] = ("profile", "datasets", "decisions")
+#: The largest workbook file cgtkit reads; the app's upload limit (voila.json) is the same.
+MAX_WORKBOOK_BYTES = 50 * 2**20
 WORKBOOK_ENV = "CGTKIT_WORKBOOK"
 EXAMPLE_DATASETS: tuple[str, ...] = ("car_t_lots", "aav_lots", "car_t_stability", "aav_stability")
 
@@ -296,13 +300,45 @@ class Session(BaseModel):
             decision = decision.model_copy(update={"superseded": (*decision.superseded, *replaced)})
         return self.model_copy(update={"decisions": (*kept, decision)})
 
+    def without_dataset(self, name: str) -> Session:
+        """The workbook without data set ``name`` (its decisions stay: they record what was decided)."""
+        self._require_dataset(name)
+        return self.model_copy(update={"datasets": {k: v for k, v in self.datasets.items() if k != name}})
+
+    def with_dataset_renamed(self, old: str, new: str) -> Session:
+        """Data set ``old`` called ``new``; decisions that used it follow the new name."""
+        self._require_dataset(old)
+        new = new.strip()
+        if not new or any(not (ch.isalnum() or ch in "-_ ") for ch in new):
+            raise SessionError(f"{new!r} cannot name a data set: use letters, digits, spaces, '-' or '_'.")
+        if new != old and new in self.datasets:
+            raise SessionError(f"The workbook already has a data set named {new!r}: choose another name.")
+        datasets = {(new if k == old else k): (v.model_copy(update={"name": new}) if k == old else v)
+                    for k, v in self.datasets.items()}
+        decisions = tuple(d.model_copy(update={"dataset": new}) if getattr(d, "dataset", None) == old else d
+                          for d in self.decisions)
+        return self.model_copy(update={"datasets": datasets, "decisions": decisions})
+
+    def decisions_using(self, dataset: str) -> tuple[Decision, ...]:
+        """The decisions computed from data set ``dataset`` (to review when it is replaced)."""
+        return tuple(d for d in self.decisions if getattr(d, "dataset", None) == dataset)
+
+    def _require_dataset(self, name: str) -> None:
+        if name not in self.datasets:
+            known = ", ".join(self.datasets) or "none"
+            raise SessionError(f"The workbook has no data set named {name!r} (loaded: {known}).")
+
+    def with_examples(self) -> Session:
+        """The shipped example data sets added (existing data sets of the same names are kept)."""
+        example = Session.example()
+        datasets = {**self.datasets, **{k: v for k, v in example.datasets.items() if k not in self.datasets}}
+        return self.model_copy(update={"datasets": datasets})
+
     def without_decision(self, decision_id: str) -> Session:
         return self.model_copy(update={"decisions": tuple(d for d in self.decisions if d.id != decision_id)})
 
     def dataset_frame(self, name: str) -> pd.DataFrame:
-        if name not in self.datasets:
-            known = ", ".join(self.datasets) or "none"
-            raise SessionError(f"The workbook has no data set named {name!r} (loaded: {known}).")
+        self._require_dataset(name)
         return self.datasets[name].frame()
 
     def decisions_for(self, page: str) -> tuple[Decision, ...]:
@@ -315,11 +351,23 @@ class Session(BaseModel):
 
     @classmethod
     def from_json(cls, text: str | bytes, *, source: str = "the workbook file") -> Session:
+        if len(text) > MAX_WORKBOOK_BYTES:
+            raise SessionError(
+                f"{source} is {len(text) / 2**20:.0f} MB; a cgtkit workbook can be at most "
+                f"{MAX_WORKBOOK_BYTES // 2**20} MB. Is it a workbook? If so, remove data sets you no longer need "
+                "from it in the cgtkit that saved it, and save it again.")
         try:
             raw = json.loads(text)
+        except RecursionError as exc:
+            raise SessionError(f"{source} is not a cgtkit workbook: its JSON is nested far deeper than any "
+                               "workbook is.") from exc
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise SessionError(f"{source} is not a cgtkit workbook: it is not valid JSON ({exc}).") from exc
-        if not isinstance(raw, dict) or "schema_version" not in raw:
+        if not isinstance(raw, dict):
+            raise SessionError(
+                f"{source} is not a cgtkit workbook: a workbook is a JSON object with the sections "
+                f"{', '.join(REQUIRED_SECTIONS)} and a schema_version; this file holds a JSON {_json_type(raw)}.")
+        if "schema_version" not in raw:
             raise SessionError(f"{source} is not a cgtkit workbook: it has no schema_version field.")
         version = raw["schema_version"]
         if not isinstance(version, int) or isinstance(version, bool):
@@ -331,6 +379,12 @@ class Session(BaseModel):
             )
         if version < 1:
             raise SessionError(f"{source} has unknown workbook schema {version}; this cgtkit reads schema 1 to {SCHEMA_VERSION}.")
+        missing = [k for k in REQUIRED_SECTIONS if k not in raw]
+        if missing:  # never read a damaged workbook as an empty one
+            raise SessionError(
+                f"{source} is damaged: its {' and '.join(repr(m) for m in missing)} section"
+                f"{'s are' if len(missing) > 1 else ' is'} missing (a cgtkit workbook always has "
+                f"{', '.join(REQUIRED_SECTIONS)}). Open the file you downloaded from cgtkit, unedited.")
         migrated = migrate(raw)
         try:
             return cls.model_validate(migrated)
@@ -361,6 +415,11 @@ class Session(BaseModel):
         except OSError as exc:
             raise SessionError(f"Could not read the workbook {source}: {exc.strerror or exc}.") from exc
         return cls.from_json(text, source=str(source))
+
+
+def _json_type(value: object) -> str:
+    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
+            type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def default_workbook_path() -> Path:

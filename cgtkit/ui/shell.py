@@ -121,6 +121,49 @@ def show_figure(out: w.Output, fig: Any) -> None:
     out.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
 
 
+class Confirm:
+    """Ask before something that cannot be undone or replaces the user's work.
+
+    ``ask(question, on_yes)`` shows the question (a warning in ``status``) and
+    two buttons; "Yes" runs ``on_yes`` under the status guard, "Cancel" leaves
+    everything as it was.
+    """
+
+    def __init__(self, status: StatusArea, yes: str = "Yes, go ahead") -> None:
+        self.status = status
+        self.yes = w.Button(description=yes, button_style="danger", layout=w.Layout(width="auto"))
+        self.yes.add_class("cgt-confirm-yes")
+        self.cancel = w.Button(description="Cancel", layout=w.Layout(width="auto"))
+        self.cancel.add_class("cgt-confirm-cancel")
+        self.widget = w.HBox([self.yes, self.cancel], layout=w.Layout(display="none"))
+        self.widget.add_class("cgt-confirm")
+        self._action: Callable[[], None] | None = None
+        self.yes.on_click(status.guarded(self._on_yes, busy=[self.yes]))
+        self.cancel.on_click(status.guarded(lambda _b: self.close()))
+
+    @property
+    def pending(self) -> bool:
+        return self._action is not None
+
+    def ask(self, question: str, on_yes: Callable[[], None], yes: str | None = None) -> None:
+        self._action = on_yes
+        if yes:
+            self.yes.description = yes
+        self.widget.layout.display = "flex"
+        self.status.show("warning", question)
+
+    def close(self) -> None:
+        self._action = None
+        self.widget.layout.display = "none"
+        self.status.clear()
+
+    def _on_yes(self, _button: w.Button) -> None:
+        action, self._action = self._action, None
+        self.widget.layout.display = "none"
+        if action is not None:
+            action()
+
+
 def page_link_html(page_id: str, text: str | None = None, css: str = "cgt-page-link") -> str:
     """A link to another page of the app. The app's router catches the click and switches page in
     the same kernel; the ``href`` alone opens the app on that page (a bookmark, a new tab)."""

@@ -21,7 +21,7 @@ from cgtkit.decisions import Decision
 from cgtkit.plots.specifications import build_k_vs_n_figure, build_lots_figure
 from cgtkit.session import Session, WorkbookStore
 from cgtkit.tables import Column, html_table, text
-from cgtkit.ui.shell import StatusArea, esc, show_figure
+from cgtkit.ui.shell import Confirm, StatusArea, esc, show_figure
 from cgtkit.vocab import AttributeKind
 
 
@@ -149,18 +149,14 @@ class DecisionPanel:
         self.remove_choice = w.Dropdown(description="Recorded", layout=w.Layout(width="520px"))
         self.remove_button = w.Button(description="Remove from workbook", icon="trash", layout=w.Layout(width="auto"))
         self.remove_button.add_class("cgt-remove-decision")
-        self.confirm_remove = w.Button(description="Yes, remove it", button_style="danger", layout=w.Layout(width="auto"))
-        self.confirm_remove.add_class("cgt-confirm-remove")
-        self.cancel_remove = w.Button(description="Cancel", layout=w.Layout(width="auto"))
-        self.confirm_box = w.HBox([self.confirm_remove, self.cancel_remove], layout=w.Layout(display="none"))
-        self.remove_box = w.VBox([w.HBox([self.remove_choice, self.remove_button]), self.confirm_box])
+        self.confirm = Confirm(self.status, yes="Yes, remove it")
+        self.confirm_remove, self.cancel_remove = self.confirm.yes, self.confirm.cancel
+        self.remove_box = w.VBox([w.HBox([self.remove_choice, self.remove_button]), self.confirm.widget])
         self.buttons = w.HBox([self.accept, self.redraft])
 
         self.redraft.on_click(self.status.guarded(lambda _b: self.redraw_draft(force=True)))
         self.accept.on_click(self.status.guarded(self._on_accept, busy=[self.accept]))
         self.remove_button.on_click(self.status.guarded(self._ask_remove))
-        self.confirm_remove.on_click(self.status.guarded(self._on_remove, busy=[self.confirm_remove]))
-        self.cancel_remove.on_click(self.status.guarded(lambda _b: self._hide_confirm()))
         self.widget = w.VBox([
             section("Record a decision"),
             w.HTML("<p class='cgt-muted'>The draft below cites the method and numbers; edit it before you "
@@ -222,16 +218,10 @@ class DecisionPanel:
         if not self.remove_choice.value:
             self.status.show("error", "No decision recorded on this page to remove.")
             return
-        self.confirm_box.layout.display = "flex"
-        self.status.show("warning", f"Remove the decision {self.remove_choice.label} from the workbook? "
-                                    "This cannot be undone; download the workbook first to keep a copy.")
+        self.confirm.ask(f"Remove the decision {self.remove_choice.label} from the workbook? This cannot be "
+                         "undone; download the workbook first to keep a copy.", self._remove)
 
-    def _hide_confirm(self) -> None:
-        self.confirm_box.layout.display = "none"
-        self.status.clear()
-
-    def _on_remove(self, _button: w.Button) -> None:
-        self.confirm_box.layout.display = "none"
+    def _remove(self) -> None:
         decision_id = self.remove_choice.value
         if not decision_id:
             self.status.show("error", "No decision recorded on this page to remove.")

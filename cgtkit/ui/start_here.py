@@ -18,7 +18,7 @@ from cgtkit.plots.navigator import build_timeline_figure
 from cgtkit.profile import ProductProfile, load_product_types
 from cgtkit.vocab import STAGES, LotType
 from cgtkit.session import WorkbookStore
-from cgtkit.ui.shell import StatusArea, esc, page_frame, page_link_html, show_figure
+from cgtkit.ui.shell import Confirm, StatusArea, esc, page_frame, page_link_html, show_figure
 from cgtkit.ui.start_here_model import StartHereModel
 
 STATUS_TEXT = {
@@ -181,7 +181,10 @@ class StartHereView:
         model.observe(self._on_problem, names="problem")
         model.observe(self._on_profile, names="profile")
         model.observe(lambda _c: self._render(), names=["assessment", "show"])
-        self.reset.on_click(self.status.guarded(lambda _b: model.fill(ProductProfile.build())))
+        self.confirm = Confirm(self.status, yes="Yes, use the example profile")
+        self.reset.on_click(self.status.guarded(lambda _b: self.confirm.ask(
+            "Replace your product profile with the example CAR-T profile? Your own entries are not kept "
+            "(your data and decisions are not touched).", lambda: model.fill(ProductProfile.build()))))
 
         self.widget = self._layout()
         self._saved = store.load().profile
@@ -201,6 +204,7 @@ class StartHereView:
             w.HBox([self.change, self.new_tech]),
             self.change_text,
             self.reset,
+            self.confirm.widget,
         ])
         form.add_class("cgt-profile-form")
         intro = w.HTML(

@@ -1,8 +1,10 @@
 """The workbook panel: what the saved workbook holds, and the ways in and out.
 
-Load lot data (CSV/XLSX), download the workbook as JSON, open a saved workbook,
-start over on the example data (after a confirmation). Every change goes
-through the :class:`~cgtkit.session.WorkbookStore`, so other pages see it.
+Load lot data (CSV/XLSX, with the format explained and a template), rename,
+remove or replace a data set, download the workbook in one click, open a saved
+workbook, add the example data, start over (empty or on the examples). Anything
+that replaces or removes the user's work asks first. Every change goes through
+the :class:`~cgtkit.session.WorkbookStore`, so other pages see it.
 """
 
 from __future__ import annotations
@@ -11,14 +13,20 @@ import base64
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+from cgtkit import decisions
 from cgtkit.decisions import page_title
 from cgtkit.errors import LotDataError
 from cgtkit.tables import Column, html_table
-from cgtkit.session import Session, WorkbookStore
-from cgtkit.ui.shell import StatusArea, esc
+from cgtkit.session import EXAMPLE_DATASETS, Session, WorkbookStore
+from cgtkit.ui.download import DownloadButton
+from cgtkit.ui.shell import Confirm, StatusArea, esc
 from cgtkit.vocab import DatasetKind
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -61,14 +69,49 @@ def summary_html(session: Session) -> str:
     )
 
 
-def download_link_html(session: Session) -> str:
-    """A data: link that downloads the workbook JSON (Voila serves no local files)."""
-    payload = base64.b64encode(session.to_json().encode("utf-8")).decode("ascii")
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    return (
-        f'<a class="cgt-download" download="cgtkit-workbook-{stamp}.json" '
-        f'href="data:application/json;base64,{payload}">Download the workbook (JSON)</a>'
-    )
+def workbook_filename(session: Session, when: datetime | None = None) -> str:
+    """``cgtkit-<product>-<YYYY-MM-DD>.json``, the product's name made safe for a file name.
+
+    >>> from cgtkit.profile import ProductProfile
+    >>> workbook_filename(Session(profile=ProductProfile.build(name="RX-401 (CAR-T)")), datetime(2026, 11, 30))
+    'cgtkit-RX-401-CAR-T-2026-11-30.json'
+    """
+    name = session.profile.name if session.profile else "workbook"
+    safe = "-".join("".join(ch if ch.isalnum() or ch == "-" else " " for ch in name).split()) or "workbook"
+    return f"cgtkit-{safe}-{(when or datetime.now(UTC)):%Y-%m-%d}.json"
+
+
+def template_link_html() -> str:
+    """The lot-file template as a download link (a small file: sent with the page)."""
+    from cgtkit.datafiles import data_dir
+
+    payload = base64.b64encode((data_dir() / "template_lots.csv").read_bytes()).decode("ascii")
+    return (f'<a class="cgt-link-button" download="cgtkit-lot-template.csv" '
+            f'href="data:text/csv;base64,{payload}">Download the template (CSV)</a>')
+
+
+FORMAT_HELP = """
+<details class="cgt-help"><summary>What a lot data file looks like</summary>
+<p>A CSV or Excel file with <b>one row per lot and attribute</b> (the long format), and these columns
+(header names are matched without regard to case, spaces or underscores):</p>
+<table class="cgt-table">
+<thead><tr><th>Column</th><th>Required</th><th>What it holds</th><th>Example</th></tr></thead>
+<tbody>
+<tr><td>lot_id</td><td>yes</td><td>the lot's identifier</td><td>CT24-012</td></tr>
+<tr><td>attribute</td><td>yes</td><td>the quality attribute</td><td>viability</td></tr>
+<tr><td>value</td><td>yes</td><td>the result: a number, a censored result, or pass/fail</td><td>88.4, &lt;0.5, pass</td></tr>
+<tr><td>unit</td><td>yes</td><td>the unit, the same for every row of an attribute</td><td>%</td></tr>
+<tr><td>lot_type</td><td>yes</td><td>engineering, clinical, ppq or commercial</td><td>clinical</td></tr>
+<tr><td>manufacture_date</td><td>yes</td><td>the date the lot was made (YYYY-MM-DD)</td><td>2024-05-17</td></tr>
+<tr><td>process_version</td><td>no</td><td>the manufacturing process version</td><td>v2</td></tr>
+<tr><td>phase</td><td>no</td><td>the clinical phase the lot was made for</td><td>phase 2</td></tr>
+<tr><td>time_months</td><td>stability only</td><td>time on stability</td><td>6</td></tr>
+</tbody></table>
+<p>Results below or above a limit of quantitation are kept as censored values (<code>&lt;10</code>,
+<code>&gt;1e9</code>); pass/fail tests as results. Other columns are ignored. A file with problems is not
+loaded: the message lists every problem with its row and column, and your workbook stays as it was.</p>
+</details>
+"""
 
 
 def _upload_bytes(upload: w.FileUpload) -> tuple[str, bytes]:
@@ -79,81 +122,115 @@ def _upload_bytes(upload: w.FileUpload) -> tuple[str, bytes]:
 
 
 class WorkbookPanel(w.VBox):
-    """Summary plus load/open/download/start-over controls."""
+    """The workbook's contents, and every way in and out: load, manage, download, open, start over.
+
+    Nothing the user made is replaced or removed without a confirmation that
+    says what will be lost.
+    """
 
     def __init__(self, store: WorkbookStore) -> None:
         self.store = store
         self.status = StatusArea()
+        self.confirm = Confirm(self.status)
         self.summary = w.HTML()
-        self.download = w.HTML()
-        self.download.add_class("cgt-download-area")
-        self.download_button = w.Button(description="Download workbook", icon="download", layout=w.Layout(width="auto"))
-        self.download_button.add_class("cgt-download-button")
-        self.lot_upload = w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Load lot data", layout=w.Layout(width="auto"))
+        self.lot_upload = w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Load lot data",
+                                       layout=w.Layout(width="auto"))
         self.lot_upload.add_class("cgt-upload-lots")
-        self.workbook_upload = w.FileUpload(accept=".json", multiple=False, description="Open workbook", layout=w.Layout(width="auto"))
+        # managing data sets
+        self.dataset_choice = w.Dropdown(description="Data set", layout=w.Layout(width="360px"))
+        self.dataset_choice.add_class("cgt-dataset-choice")
+        self.new_name = w.Text(placeholder="new name", layout=w.Layout(width="200px"))
+        self.new_name.add_class("cgt-new-name")
+        self.rename_button = w.Button(description="Rename", icon="pencil", layout=w.Layout(width="auto"))
+        self.rename_button.add_class("cgt-rename-dataset")
+        self.remove_button = w.Button(description="Remove", icon="trash", layout=w.Layout(width="auto"))
+        self.remove_button.add_class("cgt-remove-dataset")
+        self.replace_upload = w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Replace with a corrected file",
+                                           layout=w.Layout(width="auto"))
+        self.replace_upload.add_class("cgt-replace-dataset")
+        self.manage_box = w.VBox([w.HBox([self.dataset_choice, self.new_name, self.rename_button, self.remove_button]),
+                                  self.replace_upload])
+        # the workbook file
+        self.download_button = DownloadButton(self._workbook_file, self.status, description="Download workbook")
+        self.workbook_upload = w.FileUpload(accept=".json", multiple=False, description="Open workbook",
+                                            layout=w.Layout(width="auto"))
         self.workbook_upload.add_class("cgt-upload-workbook")
+        self.examples_button = w.Button(description="Add the example data", icon="plus", layout=w.Layout(width="auto"))
+        self.examples_button.add_class("cgt-add-examples")
+        self.empty_button = w.Button(description="Start over: empty workbook", icon="file-o", layout=w.Layout(width="auto"))
+        self.empty_button.add_class("cgt-start-empty")
         self.reset_button = w.Button(description="Start over on example data", icon="undo", layout=w.Layout(width="auto"))
-        self.confirm_button = w.Button(description="Yes, replace my workbook", button_style="danger", layout=w.Layout(width="auto"))
-        self.cancel_button = w.Button(description="Cancel")
-        self.confirm_box = w.HBox([self.confirm_button, self.cancel_button], layout=w.Layout(display="none"))
+        self.reset_button.add_class("cgt-start-example")
+        self.confirm_button, self.cancel_button, self.confirm_box = self.confirm.yes, self.confirm.cancel, self.confirm.widget
 
         self.lot_upload.observe(self.status.guarded(self._on_lot_upload), names="value")
+        self.replace_upload.observe(self.status.guarded(self._on_replace_upload), names="value")
         self.workbook_upload.observe(self.status.guarded(self._on_workbook_upload), names="value")
-        self.reset_button.on_click(lambda _b: self._ask_confirm(True))
-        self.cancel_button.on_click(lambda _b: self._ask_confirm(False))
-        self.confirm_button.on_click(self.status.guarded(self._on_reset))
-        self.download_button.on_click(self.status.guarded(self._on_download))
+        self.rename_button.on_click(self.status.guarded(self._on_rename))
+        self.remove_button.on_click(self.status.guarded(self._on_remove))
+        self.examples_button.on_click(self.status.guarded(self._on_add_examples))
+        self.empty_button.on_click(self.status.guarded(lambda _b: self._ask_start_over(example=False)))
+        self.reset_button.on_click(self.status.guarded(lambda _b: self._ask_start_over(example=True)))
 
-        help_text = w.HTML(
-            "<p class='cgt-muted'>Lot data: CSV or Excel in the cgtkit long format "
-            "(one row per lot and attribute; see <code>data/README.md</code> and "
-            "<code>data/template_lots.csv</code>). The workbook is saved on the server as you work; "
-            "download it to keep a copy or to move it to another machine, and open it again here.</p>"
-        )
-        super().__init__(
-            [
-                self.summary,
-                w.HBox([self.lot_upload, self.workbook_upload, self.download_button, self.reset_button]),
-                self.confirm_box,
-                self.download,
-                help_text,
-                self.status,
-            ]
-        )
+        def section(title: str) -> w.HTML:
+            return w.HTML(f"<h4 class='cgt-subsection'>{esc(title)}</h4>")
+
+        super().__init__([
+            self.summary,
+            section("Your lot data"),
+            w.HBox([self.lot_upload, w.HTML(template_link_html())]),
+            w.HTML(FORMAT_HELP),
+            self.manage_box,
+            section("The workbook file"),
+            w.HTML("<p class='cgt-muted'>The workbook is saved on the server as you work. Download it to keep a "
+                   "copy or to move it to another machine, and open it here again.</p>"),
+            w.HBox([self.download_button, self.workbook_upload, self.examples_button, self.empty_button,
+                    self.reset_button]),
+            self.confirm_box,
+            self.status,
+        ])
         self.add_class("cgt-workbook-panel")
         self.refresh(store.load())
 
     def refresh(self, session: Session) -> None:
         self.summary.value = summary_html(session)
-        self.download.value = ""  # a stale link would download an old workbook
+        names = list(session.datasets)
+        keep = self.dataset_choice.value if self.dataset_choice.value in names else (names[0] if names else None)
+        self.dataset_choice.options = names
+        self.dataset_choice.value = keep
+        self.manage_box.layout.display = "flex" if names else "none"
 
-    def _on_download(self, _button: w.Button) -> None:
-        """Build the link on demand: the workbook can be large, so it is not sent with every page view."""
-        self.download.value = download_link_html(self.store.load())
-        self.status.show("info", "Your download link is ready below: click it to save the workbook as a JSON file.")
+    def _workbook_file(self) -> tuple[str, bytes, str]:
+        session = self.store.load()
+        return workbook_filename(session), session.to_json().encode("utf-8"), "application/json"
 
+    # -- lot data ---------------------------------------------------------
+    def _read_upload(self, upload: w.FileUpload) -> tuple[str, pd.DataFrame]:
+        from cgtkit.io import load_lots
+
+        name, data = _upload_bytes(upload)
+        try:
+            if len(data) > MAX_UPLOAD_BYTES:
+                raise LotDataError(f"{name} is larger than {MAX_UPLOAD_BYTES // 2**20} MB; split it or remove "
+                                   "unused columns.")
+            return name, load_lots(data, name=name)
+        finally:
+            upload.value = ()
 
     def _on_lot_upload(self, change: dict) -> None:
         if not change["new"]:
             return
-        from cgtkit.io import load_lots
+        name, frame = self._read_upload(self.lot_upload)
+        holder: dict[str, str] = {}
 
-        name, data = _upload_bytes(self.lot_upload)
-        try:
-            if len(data) > MAX_UPLOAD_BYTES:
-                raise LotDataError(f"{name} is larger than {MAX_UPLOAD_BYTES // 2**20} MB; split it or remove unused columns.")
-            frame = load_lots(data, name=name)
-            holder: dict[str, str] = {}
+        def add(session: Session) -> Session:
+            holder["name"] = dataset_name_for(name, set(session.datasets))
+            return session.with_dataset(holder["name"], frame, source=f"upload:{name}")
 
-            def add(session: Session) -> Session:
-                holder["name"] = dataset_name_for(name, set(session.datasets))
-                return session.with_dataset(holder["name"], frame, source=f"upload:{name}")
-
-            session = self.store.update(add)
-        finally:
-            self.lot_upload.value = ()
+        session = self.store.update(add)
+        self.dataset_choice.value = None
         self.refresh(session)
+        self.dataset_choice.value = holder["name"]
         self.status.show(
             "success",
             f"Loaded {name} as {DATASET_KIND_LABELS[session.datasets[holder['name']].kind]} data set "
@@ -161,14 +238,77 @@ class WorkbookPanel(w.VBox):
             f"{frame['attribute'].nunique()} attributes. It is now available on the other pages.",
         )
 
+    def _on_replace_upload(self, change: dict) -> None:
+        """A corrected file keeps the data set's name; decisions computed from it are named for review."""
+        if not change["new"]:
+            return
+        target = self.dataset_choice.value
+        if not target:
+            self.replace_upload.value = ()
+            self.status.show("error", "Choose the data set to replace first.")
+            return
+        name, frame = self._read_upload(self.replace_upload)
+        session = self.store.update(lambda s: s.with_dataset(target, frame, source=f"upload:{name}"))
+        self.refresh(session)
+        used = session.decisions_using(target)
+        message = (f"Replaced data set '{target}' with {name}: {frame['lot_id'].nunique()} lots, "
+                   f"{frame['attribute'].nunique()} attributes.")
+        if used:
+            self.status.show("warning", message + f" {len(used)} recorded decision(s) were computed from the "
+                             "previous data: review them on their pages (" + "; ".join(
+                                 decisions.label(d) for d in used) + ").")
+        else:
+            self.status.show("success", message)
+
+    def _on_rename(self, _button: w.Button) -> None:
+        old, new = self.dataset_choice.value, self.new_name.value.strip()
+        if not old:
+            self.status.show("error", "There is no data set to rename.")
+            return
+        session = self.store.update(lambda s: s.with_dataset_renamed(old, new))
+        self.new_name.value = ""
+        self.refresh(session)
+        self.dataset_choice.value = new
+        self.status.show("success", f"Data set '{old}' is now called '{new}'; decisions that used it follow.")
+
+    def _on_remove(self, _button: w.Button) -> None:
+        target = self.dataset_choice.value
+        if not target:
+            self.status.show("error", "There is no data set to remove.")
+            return
+        used = self.store.load().decisions_using(target)
+        kept = f" The {len(used)} decision(s) computed from it stay in the workbook." if used else ""
+        self.confirm.ask(f"Remove data set '{target}' from the workbook? This cannot be undone.{kept}",
+                         lambda: self._remove(target), yes=f"Yes, remove {target}")
+
+    def _remove(self, target: str) -> None:
+        session = self.store.update(lambda s: s.without_dataset(target))
+        self.refresh(session)
+        self.status.show("success", f"Data set '{target}' was removed from the workbook.")
+
+    def _on_add_examples(self, _button: w.Button) -> None:
+        session = self.store.update(lambda s: s.with_examples())
+        self.refresh(session)
+        self.status.show("success", "The synthetic example data sets are in the workbook "
+                                    f"({', '.join(EXAMPLE_DATASETS)}); your own data and decisions are unchanged.")
+
+    # -- the workbook file ------------------------------------------------
     def _on_workbook_upload(self, change: dict) -> None:
         if not change["new"]:
             return
         name, data = _upload_bytes(self.workbook_upload)
         try:
-            session = Session.from_json(data, source=name)
+            opened = Session.from_json(data, source=name)
         finally:
             self.workbook_upload.value = ()
+        current = self.store.load()
+        self.confirm.ask(
+            f"Open {name} ({len(opened.datasets)} data set(s), {len(opened.decisions)} decision(s)) in place of "
+            f"your workbook ({len(current.datasets)} data set(s), {len(current.decisions)} decision(s))? "
+            "Download your workbook first if you want to keep it.",
+            lambda: self._open(name, opened), yes="Yes, open it")
+
+    def _open(self, name: str, session: Session) -> None:
         self.store.replace(session)
         self.refresh(session)
         self.status.show(
@@ -176,19 +316,16 @@ class WorkbookPanel(w.VBox):
             f"Opened {name}: {len(session.datasets)} data set(s), {len(session.decisions)} decision(s).",
         )
 
-    def _ask_confirm(self, show: bool) -> None:
-        self.confirm_box.layout.display = "flex" if show else "none"
-        if show:
-            self.status.show(
-                "warning",
-                "Starting over replaces the product profile, the loaded data and the recorded decisions "
-                "with the example. Download the workbook first if you want to keep it.",
-            )
-        else:
-            self.status.clear()
+    def _ask_start_over(self, example: bool) -> None:
+        what = "the example data and the example CAR-T profile" if example else "an empty workbook"
+        self.confirm.ask(
+            f"Starting over replaces the product profile, the loaded data and the recorded decisions with {what}. "
+            "Download the workbook first if you want to keep it.",
+            lambda: self._start_over(example), yes="Yes, replace my workbook")
 
-    def _on_reset(self, _button: w.Button) -> None:
-        self.confirm_box.layout.display = "none"
-        session = self.store.replace(Session.example())
+    def _start_over(self, example: bool) -> None:
+        session = self.store.replace(Session.example() if example else Session())
         self.refresh(session)
-        self.status.show("success", "The workbook was reset to the example data and the example CAR-T profile.")
+        self.status.show("success", "The workbook was reset to the example data and the example CAR-T profile."
+                         if example else "The workbook is empty: load your lot data above and describe your "
+                         "product on Start here.")

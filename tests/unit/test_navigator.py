@@ -407,3 +407,16 @@ def test_timeline_marks_phase_windows() -> None:
     assert tl["CS-SPEC-FLEX-BLA", "BLA"] == "planned"
     assert (tl["RP-PLAUSIBLE-MECHANISM"] == "not applicable").all()
     assert (tl["RP-AMT"] == "not applicable").all()
+
+
+def test_the_navigator_never_points_to_a_page_that_is_not_built() -> None:
+    """Issue #16.7: it said "use the Comparability page" while that page was only planned."""
+    from cgtkit.pages import load_pages
+
+    planned = [p.title for p in load_pages() if not p.available]
+    for stage, change in (("phase 2", "major"), ("post-approval", "minor"), ("BLA", "major")):
+        profile = ProductProfile.build(stage=stage, planned_change=change, change_description="new vector supplier",
+                                       lots_made={"clinical": 10, "commercial": 5}
+                                       if stage == "post-approval" else {"clinical": 10})
+        text = " ".join(" ".join((*item.reasons, *item.evidence, item.next_step)) for item in assess(profile).items)
+        assert not any(f"{title} page" in text and f"{title} page (planned)" not in text for title in planned), text

@@ -324,3 +324,26 @@ def test_a_schema_2_workbook_opens_unchanged(v1_session) -> None:
     for d in raw["decisions"]:
         assert d.pop("superseded") == []
     assert Session.from_json(json.dumps(raw)) == v1_session
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested far deeper"),
+        ('[{"schema_version": 3}]', "JSON object with the sections profile, datasets, decisions"),
+        ('"a workbook"', "holds a JSON string"),
+        ('{"schema_version": 3, "profile": null, "decisions": []}', "'datasets' section is missing"),
+        ('{"schema_version": 3}', "'profile' and 'datasets' and 'decisions' sections are missing"),
+    ],
+)
+def test_files_that_are_not_workbooks_are_refused_with_what_was_expected(text: str, message: str) -> None:
+    """Issue #16.8: deep nesting escaped as a RecursionError, a missing section loaded as empty."""
+    with pytest.raises(SessionError, match=message):
+        Session.from_json(text, source="upload.json")
+
+
+def test_an_oversized_workbook_is_refused_with_the_limit() -> None:
+    from cgtkit.session import MAX_WORKBOOK_BYTES
+
+    with pytest.raises(SessionError, match=f"at most {MAX_WORKBOOK_BYTES // 2**20} MB"):
+        Session.from_json(b" " * (MAX_WORKBOOK_BYTES + 1), source="big.json")

@@ -32,7 +32,12 @@ def test_invalid_input_keeps_last_valid_results(tmp_path) -> None:
 def test_reset_restores_example_profile(tmp_path) -> None:
     view = build_page(WorkbookStore(tmp_path / "wb.json"))
     view.stage.value = "phase 2"
+    view.reset.click()  # asks first; declining keeps the profile (issue #16.5)
+    assert view.status.kind == "warning" and "example CAR-T profile" in view.status.text
+    view.confirm.cancel.click()
+    assert view.stage.value == "phase 2" and view.model.profile.stage == "phase 2"
     view.reset.click()
+    view.confirm.yes.click()
     assert view.stage.value == "phase 1" and view.status.kind == "success"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +50,9 @@ def test_upload_bad_lot_data_names_row_and_keeps_workbook(panel: WorkbookPanel) 
 def test_open_workbook_and_reject_a_newer_one(panel: WorkbookPanel) -> None:
     saved = Session().to_json().encode()
     panel.workbook_upload.value = _upload("old.json", saved)
+    assert panel.status.kind == "warning" and "in place of your workbook" in panel.status.text  # asks first
+    assert "car_t_lots" in panel.store.load().datasets
+    panel.confirm_button.click()
     assert panel.status.kind == "success" and panel.store.load().datasets == {}
     newer = saved.replace(f'"schema_version": {SCHEMA_VERSION}'.encode(), b'"schema_version": 99')
     assert newer != saved
@@ -59,15 +61,18 @@ def test_open_workbook_and_reject_a_newer_one(panel: WorkbookPanel) -> None:
     assert panel.store.load().datasets == {}  # unchanged by the refused file
 
 
-def test_download_link_holds_the_current_workbook(panel: WorkbookPanel) -> None:
-    assert panel.download.value == ""
+def test_download_sends_the_current_workbook_in_one_click(panel: WorkbookPanel) -> None:
+    assert panel.download_button.last is None  # nothing is sent with the page
     panel.download_button.click()
-    payload = re.search(r"base64,([A-Za-z0-9+/=]+)", panel.download.value).group(1)
-    assert Session.from_json(base64.b64decode(payload)) == panel.store.load()
+    filename, data, mime = panel.download_button.last
+    assert Session.from_json(data) == panel.store.load() and mime == "application/json"
+    assert re.fullmatch(r"cgtkit-Example-autologous-CAR-T-\d{4}-\d{2}-\d{2}\.json", filename)
+    assert panel.status.kind == "success" and filename in panel.status.text
 
 
 def test_start_over_needs_confirmation(panel: WorkbookPanel) -> None:
     panel.workbook_upload.value = _upload("empty.json", Session().to_json().encode())
+    panel.confirm_button.click()
     panel.reset_button.click()
     assert panel.confirm_box.layout.display == "flex" and panel.status.kind == "warning"
     panel.cancel_button.click()
@@ -91,6 +96,7 @@ def test_summary_shows_dataset_kinds_and_decisions_by_page(panel: WorkbookPanel)
 
 def test_opening_a_v1_workbook_converts_it(panel: WorkbookPanel) -> None:
     panel.workbook_upload.value = _upload("v1.json", V1_FIXTURE.read_bytes())
+    panel.confirm_button.click()
     assert panel.status.kind == "success", panel.status.text
     assert "2 data set(s), 14 decision(s)" in panel.status.text
     assert "Decisions recorded: <b>14</b> (Commercial specifications 4, Clinical development 10)" in panel.summary.value
@@ -106,3 +112,64 @@ def test_uploaded_stability_data_is_named_as_such(panel: WorkbookPanel) -> None:
     assert panel.status.kind == "success", panel.status.text
     assert "as stability data set 'study'" in panel.status.text
     assert panel.store.load().datasets["study"].kind == "stability"
+
+
+
+def _decision_on(dataset: str):  # noqa: ANN202
+    from cgtkit.decisions import CommercialCriterionDecision
+
+    return CommercialCriterionDecision(
+        page="commercial_specifications", flexibility_id="CS-SPEC-FLEX-BLA", method="m", justification="j",
+        dataset=dataset, attribute="viability", lot_types=("clinical",), lot_ids=("A", "B", "C"), n=3,
+        candidate="ti_99_95", k_method="exact", low=70.0, high=None, unit="%", k=3.0, risk=())
+
+
+def test_rename_a_data_set_and_its_decisions_follow(panel: WorkbookPanel) -> None:
+    panel.store.update(lambda s: s.with_decision(_decision_on("car_t_lots")))
+    panel.refresh(panel.store.load())
+    panel.dataset_choice.value = "car_t_lots"
+    panel.new_name.value = "rx401 lots"
+    panel.rename_button.click()
+    session = panel.store.load()
+    assert panel.status.kind == "success" and "rx401 lots" in session.datasets and "car_t_lots" not in session.datasets
+    assert session.decisions[0].dataset == "rx401 lots" and panel.dataset_choice.value == "rx401 lots"
+    panel.new_name.value = "aav_lots"  # taken
+    panel.rename_button.click()
+    assert panel.status.kind == "error" and "already has a data set named 'aav_lots'" in panel.status.text
+    assert "rx401 lots" in panel.store.load().datasets  # unchanged
+
+
+def test_remove_a_data_set_asks_first(panel: WorkbookPanel) -> None:
+    panel.dataset_choice.value = "aav_lots"
+    panel.remove_button.click()
+    assert panel.status.kind == "warning" and "Remove data set 'aav_lots'" in panel.status.text
+    panel.cancel_button.click()
+    assert "aav_lots" in panel.store.load().datasets  # declined: kept
+    panel.remove_button.click()
+    panel.confirm_button.click()
+    assert "aav_lots" not in panel.store.load().datasets and panel.status.kind == "success"
+    assert "aav_lots" not in panel.dataset_choice.options
+
+
+def test_replace_a_data_set_keeps_its_name_and_names_the_decisions_to_review(panel: WorkbookPanel) -> None:
+    panel.store.update(lambda s: s.with_decision(_decision_on("car_t_lots")))
+    panel.refresh(panel.store.load())
+    panel.dataset_choice.value = "car_t_lots"
+    panel.replace_upload.value = _upload("corrected.csv", GOOD)
+    session = panel.store.load()
+    assert session.datasets["car_t_lots"].source == "upload:corrected.csv"
+    assert session.datasets["car_t_lots"].counts() == (3, 1) and len(session.datasets) == 4
+    assert panel.status.kind == "warning" and "review them" in panel.status.text and "Viability" in panel.status.text
+    panel.replace_upload.value = _upload("bad.csv", BAD)  # a bad file replaces nothing
+    assert panel.status.kind == "error" and panel.store.load().datasets["car_t_lots"].counts() == (3, 1)
+
+
+def test_start_empty_and_add_the_examples_on_request(panel: WorkbookPanel) -> None:
+    panel.lot_upload.value = _upload("mine.csv", GOOD)
+    panel.empty_button.click()
+    panel.confirm_button.click()
+    assert panel.store.load().datasets == {} and panel.store.load().profile is None
+    assert panel.manage_box.layout.display == "none"
+    panel.lot_upload.value = _upload("mine.csv", GOOD)
+    panel.examples_button.click()
+    assert list(panel.store.load().datasets) == ["mine", "car_t_lots", "aav_lots", "car_t_stability", "aav_stability"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -149,7 +150,7 @@ class WorkbookPanel(w.VBox):
                                            layout=w.Layout(width="auto"))
         self.replace_upload.add_class("cgt-replace-dataset")
         self.manage_box = w.VBox([w.HBox([self.dataset_choice, self.new_name, self.rename_button, self.remove_button]),
-                                  self.replace_upload])
+                                  w.HBox([self.replace_upload])])
         # the workbook file
         self.download_button = DownloadButton(self._workbook_file, self.status, description="Download workbook")
         self.workbook_upload = w.FileUpload(accept=".json", multiple=False, description="Open workbook",
@@ -163,14 +164,18 @@ class WorkbookPanel(w.VBox):
         self.reset_button.add_class("cgt-start-example")
         self.confirm_button, self.cancel_button, self.confirm_box = self.confirm.yes, self.confirm.cancel, self.confirm.widget
 
-        self.lot_upload.observe(self.status.guarded(self._on_lot_upload), names="value")
-        self.replace_upload.observe(self.status.guarded(self._on_replace_upload), names="value")
-        self.workbook_upload.observe(self.status.guarded(self._on_workbook_upload), names="value")
-        self.rename_button.on_click(self.status.guarded(self._on_rename))
-        self.remove_button.on_click(self.status.guarded(self._on_remove))
-        self.examples_button.on_click(self.status.guarded(self._on_add_examples))
-        self.empty_button.on_click(self.status.guarded(lambda _b: self._ask_start_over(example=False)))
-        self.reset_button.on_click(self.status.guarded(lambda _b: self._ask_start_over(example=True)))
+        # messages and confirmations appear under the section whose control was used
+        self.data_messages, self.file_messages = w.VBox(), w.VBox()
+        data, file = self.data_messages, self.file_messages
+        self.lot_upload.observe(self._handler(data, self._on_lot_upload), names="value")
+        self.replace_upload.observe(self._handler(data, self._on_replace_upload), names="value")
+        self.rename_button.on_click(self._handler(data, self._on_rename))
+        self.remove_button.on_click(self._handler(data, self._on_remove))
+        self.workbook_upload.observe(self._handler(file, self._on_workbook_upload), names="value")
+        self.examples_button.on_click(self._handler(file, self._on_add_examples))
+        self.empty_button.on_click(self._handler(file, lambda _b: self._ask_start_over(example=False)))
+        self.reset_button.on_click(self._handler(file, lambda _b: self._ask_start_over(example=True)))
+        self.download_button.on_msg(lambda *_a: self._place(file))
 
         def section(title: str) -> w.HTML:
             return w.HTML(f"<h4 class='cgt-subsection'>{esc(title)}</h4>")
@@ -181,16 +186,33 @@ class WorkbookPanel(w.VBox):
             w.HBox([self.lot_upload, w.HTML(template_link_html())]),
             w.HTML(FORMAT_HELP),
             self.manage_box,
+            self.data_messages,
             section("The workbook file"),
             w.HTML("<p class='cgt-muted'>The workbook is saved on the server as you work. Download it to keep a "
                    "copy or to move it to another machine, and open it here again.</p>"),
             w.HBox([self.download_button, self.workbook_upload, self.examples_button, self.empty_button,
                     self.reset_button]),
-            self.confirm_box,
-            self.status,
+            self.file_messages,
         ])
         self.add_class("cgt-workbook-panel")
+        self._place(self.data_messages)
         self.refresh(store.load())
+
+    def _place(self, area: w.VBox) -> None:
+        """Show the status line and confirmation under ``area``'s section."""
+        if area.children != (self.status, self.confirm_box):
+            for other in (self.data_messages, self.file_messages):
+                other.children = ()
+            area.children = (self.status, self.confirm_box)
+
+    def _handler(self, area: w.VBox, handler: Callable[..., None]) -> Callable[..., None]:
+        guarded = self.status.guarded(handler)
+
+        def run(*args: object) -> None:
+            self._place(area)
+            guarded(*args)
+
+        return run
 
     def refresh(self, session: Session) -> None:
         self.summary.value = summary_html(session)

@@ -10,9 +10,18 @@ first data row is row 2), the column, the value, and how to fix it.
 A file that cannot be read at all (wrong type, encoding, missing columns) stops
 at the first such problem. Otherwise every check runs on whole columns, so one
 kind of problem never hides another: all problems are reported together, one
-line each, or one line per kind and column when there are many. The exception's
-``problems`` attribute holds them as :class:`Problem` records (row, column,
-column letter, value, kind, detail, fix), e.g. for a table in the UI.
+line each, or, when one kind in one column has many, one line for the group with
+its count and row ranges ("60 rows (2–61) ..."). The exception's ``problems``
+attribute holds them as :class:`Problem` records (row, column, column letter,
+value, kind, detail, fix), e.g. for a table in the UI; :func:`problems_csv`
+turns them into a CSV file to download, :func:`problem_lines` into the grouped
+lines of the message.
+
+Some things are read but worth a look: a date in an unambiguous form other than
+ISO (``01/17/2023``), a phase cgtkit does not know, a lot with two phases. They
+are :class:`Problem` records of :attr:`Severity.WARNING` and never stop a load;
+pass a list as ``warnings=`` to :func:`load_lots` to receive them, and
+:func:`describe_warnings` words them for a status line.
 
 The long format
 ---------------
@@ -25,15 +34,21 @@ column                 required  content
 ``attribute``          yes       attribute id, e.g. ``viability`` (see data/attributes.yaml)
 ``value``              yes       a number (``88.5``, ``1.2e13``, ``88.5%``); a censored
                                  result (``<0.5``, ``< 0.5``, ``<=0.5``, ``≤0.5``,
-                                 ``>1e9``, ``>=``, ``≥``); or a pass/fail word
+                                 ``>1e9``, ``>=``, ``≥``); or a pass/fail word. A
+                                 number outside the attribute's physical bounds
+                                 (``physical_bounds`` in data/attributes.yaml: a
+                                 negative viability, a percentage of a whole above
+                                 100) is an error
 ``unit``               yes       unit as text; may be empty for pass/fail tests
 ``lot_type``           yes       ``engineering``, ``clinical``, ``ppq``, ``commercial``
                                  (any case; :data:`cgtkit.vocab.LOT_TYPES`)
 ``manufacture_date``   yes       ISO date ``YYYY-MM-DD`` (a time part is dropped;
-                                 years 1678 to 2261)
+                                 years 1678 to 2261; not after today). Unambiguous
+                                 other forms are read, with a warning (see below)
 ``process_version``    no        text, e.g. ``v1``
-``phase``              no        ``phase 1``, ``phase 1/2``, ``phase 2``, ``phase 2/3``,
-                                 ``phase 3``, ``commercial`` (``Phase I``, ``1`` accepted)
+``phase``              no        descriptive, never an error: mapped to one of
+                                 :data:`PHASES` when recognised, else kept as
+                                 written (a warning); see :func:`parse_phase`
 ``timepoint_months``   no        stability time point in months (>= 0); empty or 0
                                  means a release result
 ``storage_condition``  no        stability storage condition, text
@@ -43,6 +58,15 @@ Other columns are ignored. Pass words: ``pass``, ``passed``, ``no growth``,
 ``negative``, ``not detected``; fail words: ``fail``, ``failed``, ``growth``,
 ``positive``, ``detected`` (any case).
 
+Dates: ``YYYY-MM-DD`` is read silently. Other forms are read when they can mean
+one date only, with a warning naming the form: ``01/17/2023`` (no month is 17:
+US format, month first), ``17.01.2023`` (day first), ``2023/01/17``,
+``17-Jan-2023``, ``Jan 17, 2023``. When the day and month are both 12 or less
+(``03/04/2023``) the cell alone is ambiguous; if other cells of the column
+written in the same form (same separator) show one order (a part above 12) and
+none shows the other, the whole form is read in that order; otherwise the cell
+is an error asking for ``YYYY-MM-DD``.
+
 Output columns, in this order (:data:`LONG_FORMAT_COLUMNS`):
 
 ``lot_id`` (str), ``attribute`` (str), ``value`` (float; the reported limit for a
@@ -51,16 +75,21 @@ censored result; NaN for pass/fail), ``censoring`` (str: ``none``, ``left`` for
 pass/fail results, else NaN), ``original_value`` (str, as written),
 ``unit`` (str, "" when empty), ``lot_type`` (str, lower case),
 ``manufacture_date`` (datetime64[ns]), ``process_version`` (str or NaN),
-``phase`` (str or NaN), ``timepoint_months`` (float or NaN),
-``storage_condition`` (str or NaN), ``source_row`` (int: the row in the file).
+``phase`` (str or NaN: one of :data:`PHASES`, or the cell as written),
+``phase_note`` (str or NaN: a remark in parentheses in the phase cell),
+``pivotal`` (bool: the phase cell says pivotal or registrational),
+``timepoint_months`` (float or NaN), ``storage_condition`` (str or NaN),
+``source_row`` (int: the row in the file).
 
 Rules:
 
 * One row per lot, attribute, time point and storage condition (the uniqueness
   key); replicate measurements go in as their reportable result.
-* Lot-level columns (``manufacture_date``, ``lot_type``, ``process_version``,
-  ``phase``) must agree across a lot's rows; blanks in ``process_version`` and
-  ``phase`` are filled from the lot's other rows.
+* Lot-level columns (``manufacture_date``, ``lot_type``, ``process_version``)
+  must agree across a lot's rows; blanks in ``process_version`` are filled from
+  the lot's other rows. The phase is lot-level too but descriptive: a lot's
+  first phase cell (with its note and pivotal flag) is used for all its rows,
+  and a lot with two phases is a warning.
 * One unit per attribute.
 * Rows sorted by ``manufacture_date``, ``lot_id``, ``attribute``, then
   ``timepoint_months`` and ``storage_condition`` (release rows first).
@@ -87,21 +116,22 @@ import io as _io
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from cgtkit.errors import LotDataError
-from cgtkit.vocab import LOT_TYPES
+from cgtkit.vocab import LOT_TYPES, Stage
 
 __all__ = [
     "FAIL_WORDS", "LONG_FORMAT_COLUMNS", "OPTIONAL_COLUMNS", "PASS_WORDS", "PHASES", "REQUIRED_COLUMNS",
-    "Problem", "ProblemKind", "attribute_values", "load_lots", "lots_summary", "parse_value",
+    "Problem", "ProblemKind", "Severity", "attribute_values", "describe_warnings", "load_lots", "lots_summary",
+    "parse_phase", "parse_value", "problem_lines", "problems_csv",
 ]
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("lot_id", "attribute", "value", "unit", "lot_type", "manufacture_date")
@@ -110,10 +140,16 @@ OPTIONAL_COLUMNS: tuple[str, ...] = ("process_version", "phase", "timepoint_mont
 #: Columns of the DataFrame :func:`load_lots` returns, in order.
 LONG_FORMAT_COLUMNS: tuple[str, ...] = (
     "lot_id", "attribute", "value", "censoring", "result", "original_value", "unit", "lot_type",
-    "manufacture_date", "process_version", "phase", "timepoint_months", "storage_condition", "source_row",
+    "manufacture_date", "process_version", "phase", "phase_note", "pivotal", "timepoint_months",
+    "storage_condition", "source_row",
 )
 
-PHASES: tuple[str, ...] = ("phase 1", "phase 1/2", "phase 2", "phase 2/3", "phase 3", "commercial")
+#: The phases a ``phase`` cell is mapped to: the development stages of :class:`cgtkit.vocab.Stage`
+#: with the seamless phases 1/2 and 2/3 in their place (kept as text until the stages include them).
+PHASES: tuple[str, ...] = (
+    Stage.PRE_IND.value, Stage.PHASE_1.value, "phase 1/2", Stage.PHASE_2.value, "phase 2/3", Stage.PHASE_3.value,
+    Stage.BLA.value, Stage.POST_APPROVAL.value,
+)
 PASS_WORDS: frozenset[str] = frozenset({"pass", "passed", "no growth", "negative", "not detected"})
 FAIL_WORDS: frozenset[str] = frozenset({"fail", "failed", "growth", "positive", "detected"})
 
@@ -121,7 +157,8 @@ _CSV_EXTENSIONS = {".csv", ".txt", ".tsv"}
 _XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_MAX_LISTED = 10  # rows named in one line of a message
+_MAX_LISTED = 10  # row ranges named in one line of a message
+_MAX_EXAMPLES = 3  # values quoted in one line of a message
 _LIST_EACH = 3  # up to this many problems of one kind and column get a line each
 _UPLOADED = "uploaded file"
 
@@ -129,44 +166,92 @@ _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _VALUE_RE = rf"^(?P<op><=|=<|≤|<|>=|=>|≥|>)?\s*(?P<number>{_NUMBER})\s*%?$"
 _CENSORING = {**dict.fromkeys(("<", "<=", "=<", "≤"), "left"), **dict.fromkeys((">", ">=", "=>", "≥"), "right")}
 _RESULTS = {**dict.fromkeys(PASS_WORDS, "pass"), **dict.fromkeys(FAIL_WORDS, "fail")}
-_DATE_RE = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-_PHASE_RE = r"^(?:phase|ph\.?)?\s*(1|2|3|iii|ii|i)(?:\s*/\s*(1|2|3|iii|ii|i))?$"
-_ROMAN = {"i": "1", "ii": "2", "iii": "3"}
+
+# dates: ISO; year first with / or .; day and month as numbers (order from the numbers or the column); month names
+_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?)?"
+_DATE_RE = rf"^(\d{{4}})-(\d{{1,2}})-(\d{{1,2}}){_TIME}$"
+_YEAR_FIRST_RE = rf"^(\d{{4}})([/.])(\d{{1,2}})\2(\d{{1,2}}){_TIME}$"
+_NUMERIC_DATE_RE = rf"^(\d{{1,2}})([/.-])(\d{{1,2}})\2(\d{{4}}){_TIME}$"
+_DAY_NAME_RE = rf"^(\d{{1,2}})[-\s/.]?([A-Za-z]{{3,9}})\.?[-\s/.,]\s*(\d{{4}}){_TIME}$"  # 17-Jan-2023, 17 January 2023
+_NAME_DAY_RE = rf"^([A-Za-z]{{3,9}})\.?[-\s/.]\s*(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}}){_TIME}$"  # Jan 17, 2023
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december")
+_MONTHS = {**{m: i for i, m in enumerate(_MONTH_NAMES, 1)}, **{m[:3]: i for i, m in enumerate(_MONTH_NAMES, 1)},
+           "sept": 9}
+_FIRST_YEAR, _LAST_YEAR = 1678, 2261
+
+# phases: "Phase I/II", "ph 2", "3"; words; remarks in parentheses; pivotal flags
+_PHASE_NUMBER = r"(?:phase|ph)?\.?\s*(1|2|3|4|iv|iii|ii|i)[ab]?"
+_PHASE_RE = re.compile(rf"^{_PHASE_NUMBER}(?:\s*(?:/|-|–|&|to)\s*{_PHASE_NUMBER})?$")
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
+_PHASE_PAIRS = {("1", None): "phase 1", ("2", None): "phase 2", ("3", None): "phase 3",
+                ("4", None): Stage.POST_APPROVAL.value, ("1", "2"): "phase 1/2", ("2", "3"): "phase 2/3"}
+_PHASE_WORDS: dict[str, str] = {
+    **dict.fromkeys(("non-clinical", "nonclinical", "non clinical", "preclinical", "pre-clinical", "pre clinical",
+                     "development", "engineering", "pre-ind", "pre ind", "preind"), Stage.PRE_IND.value),
+    **dict.fromkeys(("marketed", "commercial", "post-approval", "post approval", "postapproval", "post-marketing",
+                     "post marketing", "approved"), Stage.POST_APPROVAL.value),
+    "bla": Stage.BLA.value,
+    **{p.lower(): p for p in PHASES},
+}
+_NO_PHASE = frozenset({"", "n/a", "na", "not applicable", "none", "-", "–", "—"})
+_PIVOTAL_RE = re.compile(r"\b(?:pivotal|registrational|registration[- ]enabling)\b", re.IGNORECASE)
+_REMARK_RE = re.compile(r"^(.*?)\s*\(([^()]*)\)\s*$")
+
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _VALUE_FIX = (
     "Enter a number (e.g. 88.5 or 1.2e13), a censored result (e.g. <0.5 or >1e9), "
     "or a pass/fail word (pass, fail, no growth, negative, not detected, growth, positive, detected)."
 )
+_PHASE_FIX = (
+    f"Nothing to do if it is meant; for cgtkit to recognise it, use one of {', '.join(PHASES)} "
+    "(a remark may follow in parentheses, e.g. 'phase 1/2 (dose escalation)'; 'pivotal' may be added)."
+)
 
 
 # --- problems as data --------------------------------------------------------
+class Severity(StrEnum):
+    """An error stops the load; a warning says what was read in a way worth checking, and never does."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
 class ProblemKind(StrEnum):
     """What is wrong; a message puts many problems of one kind in one column on one line."""
 
     EMPTY = "empty"
     TOO_MANY_VALUES = "too_many_values"
     NOT_A_VALUE = "not_a_value"
+    OUT_OF_BOUNDS = "out_of_bounds"
     NOT_A_LOT_TYPE = "not_a_lot_type"
     NOT_A_DATE = "not_a_date"
-    NOT_A_PHASE = "not_a_phase"
+    AMBIGUOUS_DATE = "ambiguous_date"
+    FUTURE_DATE = "future_date"
+    NON_ISO_DATE = "non_iso_date"  # a warning: read, in the form its pattern names
+    NOT_A_PHASE = "not_a_phase"  # a warning: kept as written
     NOT_A_TIMEPOINT = "not_a_timepoint"
     DUPLICATE = "duplicate"
-    LOT_DISAGREES = "lot_disagrees"
+    LOT_DISAGREES = "lot_disagrees"  # an error, or a warning for the phase
     UNIT_DISAGREES = "unit_disagrees"
 
 
-_LABELS = {  # how a count of problems of a kind reads: "12 values are not dates"
-    ProblemKind.EMPTY: "cells are empty",
-    ProblemKind.TOO_MANY_VALUES: "rows have more values than the header has columns",
-    ProblemKind.NOT_A_VALUE: "values are not numbers, censored results or pass/fail words",
-    ProblemKind.NOT_A_LOT_TYPE: "values are not lot types",
-    ProblemKind.NOT_A_DATE: "values are not dates",
-    ProblemKind.NOT_A_PHASE: "values are not phases",
-    ProblemKind.NOT_A_TIMEPOINT: "values are not time points in months",
-    ProblemKind.DUPLICATE: "rows repeat the lot, attribute, time point and storage condition of an earlier row",
-    ProblemKind.LOT_DISAGREES: "lots have more than one value",
-    ProblemKind.UNIT_DISAGREES: "attributes have more than one unit",
+_LABELS = {  # what a group of rows holds: "60 rows (2–61) hold dates in US format MM/DD/YYYY, read as such"
+    ProblemKind.EMPTY: "have an empty cell",
+    ProblemKind.TOO_MANY_VALUES: "have more values than the header has columns",
+    ProblemKind.NOT_A_VALUE: "hold values that are not numbers, censored results or pass/fail words",
+    ProblemKind.OUT_OF_BOUNDS: "hold values outside the physical bounds of their attribute",
+    ProblemKind.NOT_A_LOT_TYPE: "hold values that are not lot types",
+    ProblemKind.NOT_A_DATE: "hold values that are not dates",
+    ProblemKind.AMBIGUOUS_DATE: "hold dates in an ambiguous form, {pattern}",
+    ProblemKind.FUTURE_DATE: "hold manufacture dates after today",
+    ProblemKind.NON_ISO_DATE: "hold dates in {pattern}, read as such",
+    ProblemKind.NOT_A_PHASE: "hold phases cgtkit does not know, kept as written",
+    ProblemKind.NOT_A_TIMEPOINT: "hold values that are not time points in months",
+    ProblemKind.DUPLICATE: "repeat the lot, attribute, time point and storage condition of an earlier row",
+    ProblemKind.LOT_DISAGREES: "give their lot a second value",
+    ProblemKind.UNIT_DISAGREES: "give their attribute a second unit",
 }
 
 
@@ -177,7 +262,10 @@ class Problem:
     ``row`` counts the header as row 1; ``column`` is the normalised column name
     and ``column_letter`` its spreadsheet letter (both None when the problem is a
     whole row); ``value`` is the cell as written; ``detail`` says what is wrong
-    and ``fix`` how to correct it. Kept as data so a page can show a table.
+    and ``fix`` how to correct it. ``severity`` is an error (the file is not
+    loaded) or a warning (it is, as ``detail`` says); ``pattern`` names the form
+    a date is written in (``"US format MM/DD/YYYY"``), else "". Kept as data so
+    a page can show a table.
 
     >>> print(Problem(3, "value", "C", "88,5", ProblemKind.NOT_A_VALUE,
     ...               "'88,5' uses a decimal comma", "Write 88.5."))
@@ -191,6 +279,8 @@ class Problem:
     kind: ProblemKind
     detail: str
     fix: str
+    severity: Severity = Severity.ERROR
+    pattern: str = ""
 
     def _order(self) -> tuple[int, int, str]:  # rows top-down, then columns left to right (Z before AA)
         letter = self.column_letter or ""
@@ -201,22 +291,107 @@ class Problem:
         return f"{where}: {self.detail}. Fix: {self.fix}"
 
 
-def _render(name: str, problems: Sequence[Problem]) -> str:
-    """The one message for all problems, in row order: a line each, or one line per kind, column and fix when many."""
-    groups: dict[tuple[ProblemKind, str | None, str], list[Problem]] = {}
+def _row_ranges(rows: Sequence[int]) -> str:
+    """Sorted row numbers as runs: ``2–13, 15, 17–20``; after :data:`_MAX_LISTED` runs, a count of the rest.
+
+    >>> _row_ranges([2, 3, 4, 7, 9, 10])
+    '2–4, 7, 9–10'
+    """
+    runs: list[list[int]] = []
+    for row in rows:
+        if runs and row == runs[-1][1] + 1:
+            runs[-1][1] = row
+        else:
+            runs.append([row, row])
+    shown = ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs[:_MAX_LISTED])
+    rest = sum(b - a + 1 for a, b in runs[_MAX_LISTED:])
+    return shown + (f" ... and {rest} more" if rest else "")
+
+
+def problem_lines(problems: Iterable[Problem]) -> list[str]:
+    """The problems as the lines of a message, in row order.
+
+    Problems of one severity, kind, column, fix and pattern form a group. A group
+    of up to three gets a line per problem; a larger one gets one line with its
+    count, its rows as ranges and a few of its values. The same lines serve
+    errors (:func:`load_lots`'s message) and warnings (for a page to show).
+
+    >>> rows = [Problem(r, "manufacture_date", "F", "01/17/2023", ProblemKind.NON_ISO_DATE,
+    ...                 "read as 2023-01-17", "Write dates as YYYY-MM-DD.", Severity.WARNING,
+    ...                 "US format MM/DD/YYYY") for r in range(2, 62)]
+    >>> problem_lines(rows)  # doctest: +NORMALIZE_WHITESPACE
+    ["- Column 'manufacture_date' (F): 60 rows (2–61) hold dates in US format MM/DD/YYYY, read as such
+      (e.g. '01/17/2023'). Fix: Write dates as YYYY-MM-DD."]
+    """
+    groups: dict[tuple[Severity, ProblemKind, str | None, str, str], list[Problem]] = {}
     for p in sorted(problems, key=Problem._order):
-        groups.setdefault((p.kind, p.column, p.fix), []).append(p)
+        groups.setdefault((p.severity, p.kind, p.column, p.fix, p.pattern), []).append(p)
     lines: list[tuple[tuple[int, int, str], str]] = []
-    for (kind, column, fix), group in groups.items():
+    for (_, kind, column, fix, pattern), group in groups.items():
         if len(group) <= _LIST_EACH:
             lines += [(p._order(), f"- {p}") for p in group]
             continue
-        rows = ", ".join(f"{p.row} ('{p.value}')" if p.value else str(p.row) for p in group[:_MAX_LISTED])
-        more = f" ... and {len(group) - _MAX_LISTED} more" if len(group) > _MAX_LISTED else ""
         where = f"Column '{column}' ({group[0].column_letter}): " if column else ""
-        lines.append((group[0]._order(), f"- {where}{len(group)} {_LABELS[kind]}: rows {rows}{more}. Fix: {fix}"))
+        rows = _row_ranges(sorted({p.row for p in group}))
+        values = [f"'{v}'" for v in dict.fromkeys(p.value for p in group if p.value)][:_MAX_EXAMPLES]
+        examples = f" (e.g. {', '.join(values)})" if values else ""
+        label = _LABELS[kind].format(pattern=pattern)
+        lines.append((group[0]._order(), f"- {where}{len(group)} rows ({rows}) {label}{examples}. Fix: {fix}"))
+    return [text for _, text in sorted(lines)]
+
+
+def problems_csv(problems: Iterable[Problem]) -> bytes:
+    """Every problem as a row of a CSV file, for a download when a file has many.
+
+    Columns ``row``, ``column``, ``column_letter``, ``value``, ``severity``,
+    ``kind``, ``detail``, ``fix``, in row order; UTF-8 with a BOM so that Excel
+    shows characters such as ``≤`` as written.
+
+    >>> problem = Problem(3, "value", "C", "-2.1", ProblemKind.OUT_OF_BOUNDS, "'-2.1' is below 0", "Correct it.")
+    >>> print(problems_csv([problem]).decode("utf-8-sig"))  # doctest: +NORMALIZE_WHITESPACE
+    row,column,column_letter,value,severity,kind,detail,fix
+    3,value,C,-2.1,error,out_of_bounds,'-2.1' is below 0,Correct it.
+    """
+    buffer = _io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["row", "column", "column_letter", "value", "severity", "kind", "detail", "fix"])
+    for p in sorted(problems, key=Problem._order):
+        writer.writerow([p.row, p.column or "", p.column_letter or "", _inert(p.value), p.severity.value,
+                         p.kind.value, _inert(p.detail), p.fix])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _inert(text: object) -> str:
+    """A cell as written, made inert for spreadsheets: text that Excel would run as a formula
+    ("=...", "+...", "@...", "-" not followed by a number) gets a leading apostrophe.
+
+    >>> _inert("=HYPERLINK(1)"), _inert("-2.1"), _inert("-x")
+    ("'=HYPERLINK(1)", '-2.1', "'-x")
+    """
+    value = "" if text is None else str(text)
+    if value[:1] in ("=", "+", "@") or (value[:1] == "-" and not value[1:2].isdigit() and value[1:2] != "."):
+        return "'" + value
+    return value
+
+
+def describe_warnings(name: str, warnings: Sequence[Problem]) -> str:
+    """The warnings of a load as one message naming the file, for a status line; "" when there are none.
+
+    >>> print(describe_warnings("lots.csv", [Problem(5, "phase", "H", "IIT", ProblemKind.NOT_A_PHASE,
+    ...       "'IIT' is not a phase cgtkit knows; it is kept as written", "None needed.", Severity.WARNING)]))
+    'lots.csv': 1 warning (it does not stop the file from loading).
+    - row 5, column 'phase' (H): 'IIT' is not a phase cgtkit knows; it is kept as written. Fix: None needed.
+    """
+    if not warnings:
+        return ""
+    count = "1 warning (it does" if len(warnings) == 1 else f"{len(warnings)} warnings (they do"
+    return f"'{name}': {count} not stop the file from loading).\n" + "\n".join(problem_lines(warnings))
+
+
+def _render(name: str, problems: Sequence[Problem]) -> str:
+    """The one message for all problems, in row order: a line each, or one line per group when many."""
     noun = "problem" if len(problems) == 1 else "problems"
-    listed = "\n".join(text for _, text in sorted(lines))
+    listed = "\n".join(problem_lines(problems))
     return f"Cannot load lot data from '{name}': {len(problems)} {noun} found.\n{listed}"
 
 
@@ -224,10 +399,15 @@ def _fail(name: str, message: str) -> LotDataError:
     return LotDataError(f"Cannot load lot data from '{name}': {message}")
 
 
-# --- column-wise parsing: each returns the parsed column and its rules, as
-# (mask of bad cells, kind, detail with {} for the value, fix); the first rule
-# that holds for a cell explains it
-_Rule = tuple[pd.Series, ProblemKind, str, str]
+# --- column-wise parsing: each returns the parsed column and its rules; the
+# first rule that holds for a cell explains it (errors come before warnings)
+class _Rule(NamedTuple):
+    mask: pd.Series  # the cells the rule holds for
+    kind: ProblemKind
+    detail: str | pd.Series  # a template with {} for the value, or one text per cell
+    fix: str | pd.Series  # one text, or one per cell (problems with the same fix share a line)
+    severity: Severity = Severity.ERROR
+    pattern: str | pd.Series = ""
 
 
 def _words(text: pd.Series) -> pd.Series:
@@ -243,50 +423,216 @@ def _parse_values(text: pd.Series) -> tuple[pd.DataFrame, list[_Rule]]:
     bad = result.isna() & ~np.isfinite(number)
     bad_value = ProblemKind.NOT_A_VALUE
     rules = [
-        (bad & (text == ""), ProblemKind.EMPTY, "the value is empty", f"{_VALUE_FIX} Or delete the row."),
-        (bad & number.notna(), bad_value, "'{}' is too large to be a number", "Check the exponent."),
-        (bad & text.str.match(r"[<>≤≥]"), bad_value, "'{}' is a censored result without a number",
-         "Write the limit as a number, e.g. <10 for a result below a limit of quantitation of 10."),
-        (bad & text.str.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"), bad_value, "'{}' contains a comma",
-         "If it is a thousands separator, remove it (1000 rather than 1,000); "
-         "if it is a decimal comma, write a decimal point (0.5 rather than 0,5)."),
-        (bad & text.str.fullmatch(r"[+-]?\d+,\d+"), bad_value, "'{}' uses a decimal comma",
-         "Write it with a decimal point, e.g. 0.5 rather than 0,5."),
-        (bad, bad_value, "'{}' is not a number, a censored result or a pass/fail word", _VALUE_FIX),
+        _Rule(bad & (text == ""), ProblemKind.EMPTY, "the value is empty", f"{_VALUE_FIX} Or delete the row."),
+        _Rule(bad & number.notna(), bad_value, "'{}' is too large to be a number", "Check the exponent."),
+        _Rule(bad & text.str.match(r"[<>≤≥]"), bad_value, "'{}' is a censored result without a number",
+              "Write the limit as a number, e.g. <10 for a result below a limit of quantitation of 10."),
+        _Rule(bad & text.str.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"), bad_value, "'{}' contains a comma",
+              "If it is a thousands separator, remove it (1000 rather than 1,000); "
+              "if it is a decimal comma, write a decimal point (0.5 rather than 0,5)."),
+        _Rule(bad & text.str.fullmatch(r"[+-]?\d+,\d+"), bad_value, "'{}' uses a decimal comma",
+              "Write it with a decimal point, e.g. 0.5 rather than 0,5."),
+        _Rule(bad, bad_value, "'{}' is not a number, a censored result or a pass/fail word", _VALUE_FIX),
     ]
     censoring = parts["op"].map(_CENSORING).fillna("none")
     return pd.DataFrame({"value": number.where(result.isna()), "censoring": censoring, "result": result}), rules
 
 
-def _parse_dates(text: pd.Series) -> tuple[pd.Series, list[_Rule]]:
-    parts = text.str.extract(_DATE_RE)
-    year = parts[0].astype(float)
-    dates = pd.to_datetime(parts[0] + "-" + parts[1] + "-" + parts[2], format="%Y-%m-%d", errors="coerce")
-    return dates, [
-        (text == "", ProblemKind.EMPTY, "the date is empty", "Enter the manufacture date as YYYY-MM-DD (e.g. 2024-03-05)."),
-        (year.isna(), ProblemKind.NOT_A_DATE, "'{}' is not an ISO date",
-         "Write dates as YYYY-MM-DD (e.g. 2024-03-05); forms like 03/05/2024 are ambiguous."),
-        (~year.between(1678, 2261), ProblemKind.NOT_A_DATE, "'{}' is outside the years 1678 to 2261",
-         "Correct the year (YYYY-MM-DD)."),
-        (dates.isna(), ProblemKind.NOT_A_DATE, "'{}' is not a valid calendar date", "Correct the day or month (YYYY-MM-DD)."),
+def _bounds_rules(text: pd.Series, number: pd.Series, attribute: pd.Series) -> list[_Rule]:
+    """Numbers a laboratory would never report: outside the attribute's ``physical_bounds`` (data/attributes.yaml)."""
+    from cgtkit.attributes import get_attribute  # reads data/attributes.yaml once; only needed with data
+
+    low, high, fix = {}, {}, {}
+    for attr in attribute[number.notna()].unique():
+        bounds = get_attribute(attr).physical_bounds if attr else None
+        if bounds is None:
+            continue
+        low[attr], high[attr] = bounds.low, bounds.high
+        if bounds.low is not None and bounds.high is not None:
+            can = f"lies between {bounds.low:g} and {bounds.high:g}"
+        else:
+            can = f"cannot be below {bounds.low:g}" if bounds.low is not None else f"cannot be above {bounds.high:g}"
+        fix[attr] = (f"Check the result in the laboratory record and correct it: {attr} {can} "
+                     "(its physical bounds in attributes.yaml); if the value is in another unit, convert it.")
+    lows, highs = attribute.map(low).astype(float), attribute.map(high).astype(float)
+    below, above = number < lows, number > highs
+    where = below | above
+    details = [f"'{cell}' is below {lo:g}, the lowest value {attr} can take" if is_below
+               else f"'{cell}' is above {hi:g}, the highest value {attr} can take"
+               for cell, attr, lo, hi, is_below in zip(text[where], attribute[where], lows[where], highs[where],
+                                                       below[where], strict=True)]
+    detail = pd.Series(details, index=text.index[where], dtype="str").reindex(text.index, fill_value="")
+    return [_Rule(where, ProblemKind.OUT_OF_BOUNDS, detail, attribute.map(fix).where(where, ""))]
+
+
+def _date_parts(text: pd.Series) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+    """Year, month and day of each cell that holds a date in a known form (NaN elsewhere), and per cell:
+    the form's name for a date not in ISO form, whether day and month cannot be told apart, and the row
+    whose own numbers showed the order of a cell read by the form of its column (NaN where none)."""
+    index = text.index
+    iso, year_first = text.str.extract(_DATE_RE), text.str.extract(_YEAR_FIRST_RE)
+    numeric, day_name, name_day = (text.str.extract(_NUMERIC_DATE_RE), text.str.extract(_DAY_NAME_RE),
+                                   text.str.extract(_NAME_DAY_RE))
+    # day and month as numbers: the order from the numbers (a part above 12 is the day), else from the cells
+    # of the column written with the same separator, when they show one order and none shows the other
+    first, sep, second = numeric[0].astype(float), numeric[1], numeric[2].astype(float)
+    day_first, month_first = (first > 12) & (second <= 12), (second > 12) & (first <= 12)
+    order = pd.Series(np.where(day_first, "dmy", np.where(month_first, "mdy", "")), index=index)
+    proof = pd.Series(np.nan, index=index)
+    for s in sep.dropna().unique():
+        in_form = (sep == s).fillna(False).astype(bool)
+        dmy, mdy = day_first & in_form, month_first & in_form
+        if dmy.any() != mdy.any():
+            shown = dmy if dmy.any() else mdy
+            open_cells = in_form & (order == "")
+            order[open_cells] = "dmy" if dmy.any() else "mdy"
+            proof[open_cells] = shown.idxmax()
+    equal = numeric[0].notna() & (order == "") & (first == second)  # 05/05/2023: one date either way
+    ambiguous = numeric[0].notna() & (order == "") & ~equal & first.between(1, 12) & second.between(1, 12)
+    mdy = order == "mdy"
+    numeric_month, numeric_day = first.where(mdy, second), second.where(mdy, first)
+    name_month = day_name[1].str.lower().map(_MONTHS).astype(float)
+    day_name = day_name[name_month.notna()]
+    other_month = name_day[0].str.lower().map(_MONTHS).astype(float)
+    name_day = name_day[other_month.notna()]
+    parts = pd.DataFrame({
+        "year": iso[0].fillna(year_first[0]).fillna(numeric[3]).fillna(day_name[2]).fillna(name_day[2]).astype(float),
+        "month": (iso[1].astype(float).fillna(year_first[2].astype(float)).fillna(numeric_month)
+                  .fillna(name_month).fillna(other_month)),
+        "day": (iso[2].astype(float).fillna(year_first[3].astype(float)).fillna(numeric_day)
+                .fillna(day_name[0].astype(float)).fillna(name_day[1].astype(float))),
+    }, index=index)
+    parts.loc[ambiguous, ["month", "day"]] = np.nan
+
+    def numeric_form(a: str, b: str) -> pd.Series:
+        return a + sep + b + sep + "YYYY"
+
+    pattern = pd.Series("", index=index, dtype="str")
+    pattern = pattern.mask(year_first[0].notna(), "year-first format YYYY" + year_first[1] + "MM" + year_first[1] + "DD")
+    pattern = pattern.mask(numeric[0].notna() & mdy & (sep == "/"), "US format MM/DD/YYYY")
+    pattern = pattern.mask(numeric[0].notna() & mdy & (sep != "/"), "month-first format " + numeric_form("MM", "DD"))
+    pattern = pattern.mask(numeric[0].notna() & (order == "dmy"), "day-first format " + numeric_form("DD", "MM"))
+    pattern = pattern.mask(equal, numeric_form("DD", "MM") + " or " + numeric_form("MM", "DD") + " (day equals month)")
+    pattern = pattern.mask(ambiguous, numeric_form("DD", "MM") + " or " + numeric_form("MM", "DD"))
+    pattern = pattern.mask(day_name[0].reindex(index).notna(), "day-first format with a month name, like 17-Jan-2023")
+    pattern = pattern.mask(name_day[0].reindex(index).notna(), "month-first format with a month name, like Jan 17, 2023")
+    return parts, pattern.fillna(""), ambiguous, proof
+
+
+def _parse_dates(text: pd.Series, today: pd.Timestamp) -> tuple[pd.Series, list[_Rule]]:
+    """``manufacture_date`` cells to dates. A lot's rows repeat its date, so each distinct cell is read once
+    (at its first row, which is the row a message names as showing a form) and the results are spread."""
+    firsts = text.drop_duplicates()
+    dates, rules = _parse_distinct_dates(firsts, today)
+    rows = pd.Index(firsts).get_indexer(text)
+
+    def spread(part: Any) -> Any:
+        return part.iloc[rows].set_axis(text.index) if isinstance(part, pd.Series) else part
+
+    return spread(dates), [_Rule(*map(spread, rule)) for rule in rules]
+
+
+def _parse_distinct_dates(text: pd.Series, today: pd.Timestamp) -> tuple[pd.Series, list[_Rule]]:
+    parts, pattern, ambiguous, proof = _date_parts(text)
+    in_range = parts["year"].between(_FIRST_YEAR, _LAST_YEAR)
+    dates = pd.to_datetime(parts.where(in_range), errors="coerce")
+    read = dates.dt.strftime("%Y-%m-%d")
+    non_iso = pattern != ""
+    as_read = ("read as " + read + " (" + pattern + ")").where(non_iso, "")
+
+    def cells(rows: pd.Series) -> pd.Series:  # a row number to "'<cell>' in row <n>"
+        shown = rows.dropna().astype(int)
+        return ("'" + text.reindex(shown.values).set_axis(shown.index) + "' in row " + shown.astype(str)).reindex(text.index)
+
+    because = (", as " + cells(proof) + " shows").fillna("")
+    year = parts["year"].map("{:.0f}".format, na_action="ignore")
+    amb = text.str.extract(_NUMERIC_DATE_RE)
+    ambiguous_detail = ("'" + text + "' is not an ISO date and is ambiguous: " + year + "-" + amb[2].str.zfill(2)
+                        + "-" + amb[0].str.zfill(2) + " (day first) or " + year + "-" + amb[0].str.zfill(2) + "-"
+                        + amb[2].str.zfill(2) + " (month first)").fillna("")
+    future_detail = "'" + text + "' is after today (" + today.strftime("%Y-%m-%d") + ")" + (", " + as_read).where(non_iso, "")
+    return dates.astype("datetime64[ns]"), [
+        _Rule(text == "", ProblemKind.EMPTY, "the date is empty", "Enter the manufacture date as YYYY-MM-DD (e.g. 2024-03-05)."),
+        _Rule(parts["year"].isna(), ProblemKind.NOT_A_DATE, "'{}' is not a date cgtkit can read",
+              "Write dates as YYYY-MM-DD (e.g. 2024-03-05)."),
+        _Rule(ambiguous, ProblemKind.AMBIGUOUS_DATE, ambiguous_detail,
+              "Write the date as YYYY-MM-DD (e.g. 2023-04-03 for 3 April 2023).", pattern=pattern),
+        _Rule(~in_range, ProblemKind.NOT_A_DATE, f"'{{}}' is outside the years {_FIRST_YEAR} to {_LAST_YEAR}",
+              "Correct the year (YYYY-MM-DD)."),
+        _Rule(dates.isna(), ProblemKind.NOT_A_DATE, "'{}' is not a valid calendar date",
+              "Correct the day or month (YYYY-MM-DD)."),
+        _Rule(dates > today, ProblemKind.FUTURE_DATE, future_detail,
+              f"Correct the manufacture date: a lot cannot be made after today ({today:%Y-%m-%d}); check the year, "
+              "and whether day and month are swapped, and write it as YYYY-MM-DD."),
+        _Rule(non_iso, ProblemKind.NON_ISO_DATE, "'" + text + "' is not an ISO date; " + as_read + because,
+              "None needed if this reading is right; to be sure, write dates as YYYY-MM-DD.", Severity.WARNING,
+              pattern),
     ]
 
 
-def _parse_phases(text: pd.Series) -> tuple[pd.Series, list[_Rule]]:
-    words = _words(text)
-    parts = words.str.extract(_PHASE_RE).replace(_ROMAN)
-    candidate = "phase " + parts[0] + ("/" + parts[1]).fillna("")
-    phases = words.where(words.isin(PHASES), candidate.where(candidate.isin(PHASES)))
-    fix = f"Use one of: {', '.join(PHASES)} (or leave it empty)."
-    return phases, [((text != "") & phases.isna(), ProblemKind.NOT_A_PHASE, "'{}' is not a phase", fix)]
+def parse_phase(text: str) -> tuple[str | None, str | None, bool, bool]:
+    """Read one ``phase`` cell, as :func:`load_lots` does.
+
+    Returns
+    -------
+    (phase, note, pivotal, known)
+        ``phase`` is one of :data:`PHASES` when the cell names one (``Phase I/II``,
+        ``1/2`` and ``I/II`` are ``phase 1/2``; ``non-clinical``, ``preclinical``
+        and ``development`` are ``pre-IND``, for engineering lots; ``marketed``,
+        ``commercial`` and ``phase 4`` are ``post-approval``), else the cell as
+        written (``known`` False), or None when the cell is empty or says n/a.
+        ``note`` is a remark in parentheses; ``pivotal`` is True when the cell
+        says pivotal or registrational (a pivotal cell may name no phase).
+
+    Examples
+    --------
+    >>> parse_phase("Phase 1/2 (dose escalation)")
+    ('phase 1/2', 'dose escalation', False, True)
+    >>> parse_phase("Pivotal")
+    (None, None, True, True)
+    >>> parse_phase("Non-clinical")
+    ('pre-IND', None, False, True)
+    >>> parse_phase("compassionate use")
+    ('compassionate use', None, False, False)
+    """
+    cell = re.sub(r"\s+", " ", text.strip())
+    base, note = cell, None
+    if match := _REMARK_RE.match(cell):
+        base, note = match.group(1), match.group(2).strip()
+        note = note if _PIVOTAL_RE.sub("", note).strip(" ,;:-–") else None  # "(pivotal)" is the flag, not a note
+    pivotal = bool(_PIVOTAL_RE.search(cell))
+    words = _PIVOTAL_RE.sub(" ", base).lower()
+    words = re.sub(r"\s+", " ", words).strip(" ,;:-–").removesuffix(" study").removesuffix(" trial").strip()
+    if words in _NO_PHASE and (pivotal or note is None):
+        return None, note, pivotal, True
+    if words in _PHASE_WORDS:
+        return _PHASE_WORDS[words], note, pivotal, True
+    if number := _PHASE_RE.match(words):
+        first, second = (_ROMAN.get(n, n) if n else None for n in number.groups())
+        if (first, second) in _PHASE_PAIRS:
+            return _PHASE_PAIRS[first, second], note, pivotal, True
+    return cell, None, pivotal, False
+
+
+def _parse_phases(text: pd.Series) -> tuple[pd.DataFrame, list[_Rule]]:
+    """``phase`` cells to columns phase, phase_note, pivotal; an unknown phase is a warning, never an error."""
+    read = {cell: parse_phase(cell) for cell in text.unique()}
+    parsed = pd.DataFrame({
+        "phase": pd.Series([read[cell][0] for cell in text], index=text.index, dtype="str"),
+        "phase_note": pd.Series([read[cell][1] for cell in text], index=text.index, dtype="str"),
+        "pivotal": pd.Series([read[cell][2] for cell in text], index=text.index, dtype=bool),
+    })
+    known = pd.Series([read[cell][3] for cell in text], index=text.index, dtype=bool)
+    return parsed, [_Rule(~known, ProblemKind.NOT_A_PHASE, "'{}' is not a phase cgtkit knows; it is kept as written",
+                          _PHASE_FIX, Severity.WARNING)]
 
 
 def _parse_timepoints(text: pd.Series) -> tuple[pd.Series, list[_Rule]]:
     months = text.where(text.str.fullmatch(_NUMBER)).astype(float)
     return months, [
-        ((text != "") & ~np.isfinite(months), ProblemKind.NOT_A_TIMEPOINT, "'{}' is not a number of months",
-         "Enter the stability time point in months (e.g. 0, 3, 6), or leave it empty for a release result."),
-        (months < 0, ProblemKind.NOT_A_TIMEPOINT, "'{}' is negative", "Time points are months since manufacture (0 or more)."),
+        _Rule((text != "") & ~np.isfinite(months), ProblemKind.NOT_A_TIMEPOINT, "'{}' is not a number of months",
+              "Enter the stability time point in months (e.g. 0, 3, 6), or leave it empty for a release result."),
+        _Rule(months < 0, ProblemKind.NOT_A_TIMEPOINT, "'{}' is negative", "Time points are months since manufacture (0 or more)."),
     ]
 
 
@@ -320,9 +666,9 @@ def parse_value(text: str) -> tuple[float, str, str | None]:
     """
     stripped = text.strip()
     parsed, rules = _parse_values(pd.Series([stripped], dtype="str"))
-    for mask, _, detail, fix in rules:
-        if mask.iloc[0]:
-            raise ValueError(f"{detail.format(stripped)}. {fix}")
+    for rule in rules:
+        if rule.mask.iloc[0]:
+            raise ValueError(f"{rule.detail.format(stripped)}. {rule.fix}")
     value, censoring, result = parsed.iloc[0]
     return float(value), censoring, None if pd.isna(result) else result
 
@@ -534,7 +880,7 @@ def _map_columns(header: list[str], table: pd.DataFrame, name: str, note: str) -
 
 
 def _conflicts(cells: pd.DataFrame, key: str, column: str, shown: pd.Series, letters: dict[str, str],
-               kind: ProblemKind, detail: str, fix: str) -> list[Problem]:
+               kind: ProblemKind, detail: str, fix: str, severity: Severity = Severity.ERROR) -> list[Problem]:
     """One problem per lot (or attribute: ``key``) with more than one value in ``column``, at its first other value.
 
     ``shown`` is the column as compared (normalised, NaN where unreadable); ``detail`` names the key with ``{}``,
@@ -546,12 +892,12 @@ def _conflicts(cells: pd.DataFrame, key: str, column: str, shown: pd.Series, let
         values = " and ".join(f"'{v}' (row {r})" for r, v in group["value"].head(3).items())
         row = int(group.index[1])
         problems.append(Problem(row, column, letters[column], cells.at[row, column], kind,
-                                f"{detail.format(name)}: {values}", fix))
+                                f"{detail.format(name)}: {values}", fix, severity))
     return problems
 
 
 def _cross_row_problems(cells: pd.DataFrame, parsed: dict[str, Any], letters: dict[str, str]) -> list[Problem]:
-    """One row per key; a lot's lot-level columns agree; one unit per attribute."""
+    """One row per key; a lot's lot-level columns agree (the phase only with a warning); one unit per attribute."""
     problems = []
     keys = cells[["lot_id", "attribute", "storage_condition"]].assign(months=parsed["timepoint_months"])
     keys = keys[(cells["timepoint_months"] == "") | keys["months"].notna()]  # an unreadable time point is no key
@@ -565,20 +911,41 @@ def _cross_row_problems(cells: pd.DataFrame, parsed: dict[str, Any], letters: di
             "Keep one row per lot and attribute (for replicates, enter the reportable result), "
             "or correct the lot id or attribute of one row."))
     for col, label in (("manufacture_date", "manufacture dates"), ("lot_type", "lot types"),
-                       ("process_version", "process versions"), ("phase", "phases")):
+                       ("process_version", "process versions")):
         if col in letters:
             shown = parsed[col].dt.strftime("%Y-%m-%d") if col == "manufacture_date" else parsed[col]
             problems += _conflicts(cells, "lot_id", col, shown, letters, ProblemKind.LOT_DISAGREES,
                                    f"lot '{{}}' has more than one of its {label}",
                                    f"A lot has one {col.replace('_', ' ')}; correct the wrong rows.")
+    if "phase" in letters:
+        problems += _conflicts(cells, "lot_id", "phase", _phase_shown(parsed["phase"]), letters,
+                               ProblemKind.LOT_DISAGREES, "lot '{}' has more than one phase; the first is used",
+                               "None needed if the first is right; a lot has one phase, so correct the other rows.",
+                               Severity.WARNING)
     return problems + _conflicts(
         cells, "attribute", "unit", cells["unit"], letters, ProblemKind.UNIT_DISAGREES,
         "attribute '{}' has more than one unit",
         "Use one unit per attribute (convert the values if needed).")
 
 
-def _build(records: list[list[str]], name: str, note: str = "") -> pd.DataFrame:
-    """Check the records column by column and return the long format, or raise with every problem."""
+def _phase_shown(phases: pd.DataFrame) -> pd.Series:
+    """A phase as compared between a lot's rows: ``phase 1/2 (dose escalation), pivotal``; NaN for none."""
+    shown = (phases["phase"].fillna("") + (" (" + phases["phase_note"] + ")").fillna("")
+             + pd.Series(np.where(phases["pivotal"], ", pivotal", ""), index=phases.index))
+    return shown.str.strip(", ").replace("", np.nan)
+
+
+def _lot_phases(phases: pd.DataFrame, lots: pd.Series) -> pd.DataFrame:
+    """Each row's phase, note and pivotal flag: those of its lot's first row that has any."""
+    has = _phase_shown(phases).notna()
+    first = phases[has].assign(lot_id=lots[has]).drop_duplicates("lot_id").set_index("lot_id")
+    out = first.reindex(lots.values).set_axis(lots.index)
+    out["pivotal"] = out["pivotal"].fillna(False).astype(bool)
+    return out
+
+
+def _build(records: list[list[str]], name: str, note: str, today: pd.Timestamp, warnings: list[Problem] | None) -> pd.DataFrame:
+    """Check the records column by column and return the long format, or raise with every error."""
     header, width = records[0], max(map(len, records))
     table = pd.DataFrame([rec + [""] * (width - len(rec)) for rec in records[1:]], columns=range(width),
                          index=pd.RangeIndex(2, len(records) + 1), dtype="str").apply(lambda c: c.str.strip())
@@ -595,39 +962,50 @@ def _build(records: list[list[str]], name: str, note: str = "") -> pd.DataFrame:
     for col in OPTIONAL_COLUMNS:
         cells[col] = cells.get(col, "")
 
+    def at_row(texts: str | pd.Series, row: int) -> Any:
+        return texts[row] if isinstance(texts, pd.Series) else texts
+
     def check(column: str, rules: list[_Rule]) -> None:
-        hits = pd.concat([mask for mask, *_ in rules], axis=1, ignore_index=True).fillna(False).astype(bool)
+        hits = pd.concat([rule.mask for rule in rules], axis=1, ignore_index=True).fillna(False).astype(bool)
         for row, first in hits[hits.any(axis=1)].idxmax(axis=1).items():  # idxmax: the first rule that holds
-            _, kind, detail, fix = rules[first]
+            rule = rules[first]
             value = cells.at[row, column]
-            problems.append(Problem(row, column, letters[column], value, kind, detail.format(value), fix))
+            detail = rule.detail[row] if isinstance(rule.detail, pd.Series) else rule.detail.format(value)
+            problems.append(Problem(row, column, letters.get(column), value, rule.kind, detail,
+                                    at_row(rule.fix, row), rule.severity, at_row(rule.pattern, row)))
 
     for col in ("lot_id", "attribute"):
-        check(col, [(cells[col] == "", ProblemKind.EMPTY, "the cell is empty", f"Fill in the {col.replace('_', ' ')}.")])
+        check(col, [_Rule(cells[col] == "", ProblemKind.EMPTY, "the cell is empty", f"Fill in the {col.replace('_', ' ')}.")])
     lot_types = _words(cells["lot_type"]).where(lambda t: t.isin(LOT_TYPES))
     lot_types_fix = f"Use one of: {', '.join(LOT_TYPES)}."
-    check("lot_type", [(cells["lot_type"] == "", ProblemKind.EMPTY, "the lot type is empty", lot_types_fix),
-                       (lot_types.isna(), ProblemKind.NOT_A_LOT_TYPE, "'{}' is not a lot type", lot_types_fix)])
-    parsed = {"lot_type": lot_types, "process_version": cells["process_version"].replace("", np.nan)}
-    for col, parse in (("value", _parse_values), ("manufacture_date", _parse_dates),
-                       ("phase", _parse_phases), ("timepoint_months", _parse_timepoints)):
+    check("lot_type", [_Rule(cells["lot_type"] == "", ProblemKind.EMPTY, "the lot type is empty", lot_types_fix),
+                       _Rule(lot_types.isna(), ProblemKind.NOT_A_LOT_TYPE, "'{}' is not a lot type", lot_types_fix)])
+    parsed: dict[str, Any] = {"lot_type": lot_types, "process_version": cells["process_version"].replace("", np.nan)}
+    parsed["value"], rules = _parse_values(cells["value"])
+    check("value", rules + _bounds_rules(cells["value"], parsed["value"]["value"], cells["attribute"]))
+    parsed["manufacture_date"], rules = _parse_dates(cells["manufacture_date"], today)
+    check("manufacture_date", rules)
+    for col, parse in (("phase", _parse_phases), ("timepoint_months", _parse_timepoints)):
         parsed[col], rules = parse(cells[col])
         check(col, rules)
     problems += _cross_row_problems(cells, parsed, letters)
-    if problems:
-        raise LotDataError(_render(name, problems), problems=sorted(problems, key=Problem._order))
+    errors = sorted((p for p in problems if p.severity is Severity.ERROR), key=Problem._order)
+    if warnings is not None:
+        warnings.extend(sorted((p for p in problems if p.severity is Severity.WARNING), key=Problem._order))
+    if errors:
+        raise LotDataError(_render(name, errors), problems=errors)
     if cells.empty:
         raise _fail(name, "the file has a header row but no data rows. Add one row per lot and attribute.")
 
-    def filled(column: str) -> pd.Series:  # blanks take the lot's value
-        return parsed[column].fillna(parsed[column].groupby(cells["lot_id"]).transform("first"))
-
-    values = parsed["value"]
+    process_versions = parsed["process_version"]  # blanks take the lot's value
+    values, phases = parsed["value"], _lot_phases(parsed["phase"], cells["lot_id"])
     out = cells.assign(
         value=values["value"], censoring=values["censoring"], result=values["result"], original_value=cells["value"],
-        lot_type=lot_types, manufacture_date=parsed["manufacture_date"].astype("datetime64[ns]"),
-        process_version=filled("process_version"), phase=filled("phase"), timepoint_months=parsed["timepoint_months"],
-        storage_condition=cells["storage_condition"].replace("", np.nan), source_row=cells.index.astype("int64"),
+        lot_type=lot_types, manufacture_date=parsed["manufacture_date"],
+        process_version=process_versions.fillna(process_versions.groupby(cells["lot_id"]).transform("first")),
+        phase=phases["phase"], phase_note=phases["phase_note"], pivotal=phases["pivotal"],
+        timepoint_months=parsed["timepoint_months"], storage_condition=cells["storage_condition"].replace("", np.nan),
+        source_row=cells.index.astype("int64"),
     )
     out = out.sort_values(["manufacture_date", "lot_id", "attribute", "timepoint_months", "storage_condition"],
                           kind="mergesort", na_position="first")
@@ -635,7 +1013,13 @@ def _build(records: list[list[str]], name: str, note: str = "") -> pd.DataFrame:
 
 
 # --- public API --------------------------------------------------------------
-def load_lots(path_or_buffer: str | os.PathLike[str] | bytes | BinaryIO | Mapping[str, Any], *, name: str | None = None) -> pd.DataFrame:
+def load_lots(
+    path_or_buffer: str | os.PathLike[str] | bytes | BinaryIO | Mapping[str, Any],
+    *,
+    name: str | None = None,
+    warnings: list[Problem] | None = None,
+    today: _dt.date | None = None,
+) -> pd.DataFrame:
     """Read a CSV or XLSX lot data file into the long format.
 
     Every page works on this one checked table, so a bad file is stopped here
@@ -651,6 +1035,15 @@ def load_lots(path_or_buffer: str | os.PathLike[str] | bytes | BinaryIO | Mappin
         The file name shown in messages; its extension (``.csv``, ``.xlsx``)
         decides how the content is read. Defaults to the path's name, the
         upload's name, or "uploaded file".
+    warnings : list, optional
+        A list to receive the warnings: :class:`Problem` records of
+        :attr:`Severity.WARNING` for what was read but is worth a look (dates
+        not in ISO form, unknown phases, a lot with two phases), in row order.
+        They are appended whether the file loads or not (but not when the file
+        as a whole cannot be read); :func:`problem_lines` words them.
+    today : datetime.date, optional
+        Manufacture dates after this day are errors. Defaults to
+        ``datetime.date.today()``.
 
     Returns
     -------
@@ -663,10 +1056,10 @@ def load_lots(path_or_buffer: str | os.PathLike[str] | bytes | BinaryIO | Mappin
     Raises
     ------
     LotDataError
-        For any problem with the file; the message names the file, the row
+        For any error in the file; the message names the file, the row
         (header = row 1), the column, the value and the fix. Its ``problems``
-        lists the problems in the content as :class:`Problem` records (empty
-        when the file as a whole cannot be read).
+        lists the errors in the content as :class:`Problem` records (empty
+        when the file as a whole cannot be read); warnings are not among them.
 
     Examples
     --------
@@ -680,6 +1073,11 @@ def load_lots(path_or_buffer: str | os.PathLike[str] | bytes | BinaryIO | Mappin
     ... except LotDataError as exc:
     ...     [(p.row, p.column_letter, p.kind.value) for p in exc.problems]
     [(2, 'C', 'not_a_value'), (2, 'E', 'not_a_lot_type')]
+    >>> found = []
+    >>> df = load_lots(header + b"L1,viability,88.5 %,%,clinical,01/17/2025\\n", name="x.csv", warnings=found)
+    >>> str(df.loc[0, "manufacture_date"].date()), [str(w) for w in found]  # doctest: +NORMALIZE_WHITESPACE
+    ('2025-01-17', ["row 2, column 'manufacture_date' (F): '01/17/2025' is not an ISO date; read as 2025-01-17
+      (US format MM/DD/YYYY). Fix: None needed if this reading is right; to be sure, write dates as YYYY-MM-DD."])
     """
     content, display, ext = _read_source(path_or_buffer, name)
     if ext == ".xls":
@@ -695,7 +1093,10 @@ def load_lots(path_or_buffer: str | os.PathLike[str] | bytes | BinaryIO | Mappin
         records, meta = _read_xlsx(content, display)
     else:
         records, meta = _read_csv(content, display)
-    df = _build(records, display, meta.pop("note", ""))
+    day = today or _dt.date.today()
+    if isinstance(day, _dt.datetime):
+        day = day.date()
+    df = _build(records, display, meta.pop("note", ""), pd.Timestamp(day), warnings)
     df.attrs.update({"source_name": display, **meta})
     return df
 

@@ -126,10 +126,10 @@ def build_risk_figure(candidates: Sequence[Candidate], horizons: Sequence[int]) 
 
 
 def build_replay_figure(data: AttributeData, replay: LifecycleReplay) -> go.Figure:
-    """The lots in order with the control chart lines and the limits reset at each checkpoint."""
+    """The lots in order with the fitted process level (a step where the shift test dates a shift),
+    the outliers the replay flags, and the criteria reset at each checkpoint, coloured by reading."""
     pts = replay.chart_points
     x = np.arange(1, len(pts) + 1)
-    flagged = pts["out_of_control"].to_numpy(dtype=bool)
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -138,28 +138,39 @@ def build_replay_figure(data: AttributeData, replay: LifecycleReplay) -> go.Figu
             text=pts["lot_id"], hovertemplate="lot %{x}: %{text}<br>%{y:.4g}<extra></extra>",
         )
     )
-    if flagged.any():
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=pts["fitted"], mode="lines", line_shape="hvh", name="process level (fitted)",
+            line=dict(color="#7b8794", width=1.5), hoverinfo="skip",
+        )
+    )
+    outlier = pts["outlier"].to_numpy(dtype=bool)
+    if outlier.any():
         fig.add_trace(
             go.Scatter(
-                x=x[flagged], y=pts["value"][flagged], mode="markers", name="control-chart signal",
+                x=x[outlier], y=pts["value"][outlier], mode="markers", name="isolated outlier",
                 marker=dict(color="#c53030", size=11, symbol="x"),
-                text=[", ".join(rule.value for rule in hits) for hits in pts["rules"][flagged]],
-                hovertemplate="lot %{x}<br>rules: %{text}<extra></extra>",
+                text=[f"{lot}: adjusted p = {p:.3g}"
+                      for lot, p in zip(pts["lot_id"][outlier], pts["outlier_p"][outlier], strict=True)],
+                hovertemplate="lot %{x}<br>%{text}<extra></extra>",
             )
         )
-    for y, name, dash in ((replay.chart_centre, "centre line", "solid"), (replay.chart_ucl, "UCL", "dot"),
-                          (replay.chart_lcl, "LCL", "dot")):
-        fig.add_trace(go.Scatter(x=[x[0], x[-1]], y=[y, y], mode="lines", name=name,
-                                 line=dict(color="#7b8794", dash=dash, width=1), hoverinfo="skip"))
+    if replay.change_lot is not None:
+        first = int(np.argmax(pts["after_change"].to_numpy(dtype=bool))) + 1
+        fig.add_vline(x=first - 0.5, line=dict(color="#b7791f", width=2, dash="dash"),
+                      annotation_text=f"shift from lot {replay.change_lot}", annotation_position="top right",
+                      annotation_font_size=10)
     # criteria reset at each checkpoint, applied to the lots that came after it
+    colours = {"re_evaluate": "#c53030", "investigate": "#b7791f", "consistent": "#2f855a"}
     for i, cp in enumerate(replay.checkpoints):
         end = replay.checkpoints[i + 1].n_lots if i + 1 < len(replay.checkpoints) else len(pts)
         xs = [cp.n_lots + 0.5, max(end, cp.n_lots + 1) + 0.5]
+        state = "investigate" if cp.investigate else "re_evaluate" if cp.re_evaluate else "consistent"
         for value in (cp.low, cp.high):
             if value is not None:
                 fig.add_trace(go.Scatter(
                     x=xs, y=[value, value], mode="lines", showlegend=False,
-                    line=dict(color="#c53030" if cp.re_evaluate else "#2f855a", width=2.5),
+                    line=dict(color=colours[state], width=2.5),
                     hovertemplate=f"limit set from {cp.n_lots} lots: {value:.4g}<extra></extra>",
                 ))
         fig.add_vline(x=cp.n_lots + 0.5, line=dict(color="#bcccdc", width=1),
@@ -167,7 +178,7 @@ def build_replay_figure(data: AttributeData, replay: LifecycleReplay) -> go.Figu
     fig.update_layout(
         **LAYOUT,
         title=(f"Lifecycle replay: limits ({replay.coverage:.0%}/{replay.confidence_level:.0%} tolerance) reset after "
-               "each checkpoint (red: re-evaluation flagged), individuals chart lines in grey"),
+               "each checkpoint (amber: investigate a shift or outlier, red: re-evaluate, green: consistent)"),
         xaxis_title="Lot number in manufacture order",
         yaxis_title=f"{data.spec.label} ({data.spec.unit})",
         yaxis_type=_axis_type(replay.scale),

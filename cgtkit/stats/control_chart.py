@@ -30,6 +30,7 @@ import pandas as pd
 
 from cgtkit.errors import InsufficientDataError
 from cgtkit.stats._checks import as_finite_1d
+from cgtkit.stats.change_point import estimate_change_point
 
 __all__ = [
     "D2_SPAN2",
@@ -114,12 +115,22 @@ class ChartSignals:
     verdict : str
         Plain-words conclusion, e.g. ``"No special-cause signal ..."`` or
         ``"Special-cause signal: shift detected from lot 12 ..."``.
+    shift_from_index : int or None
+        0-based position of the lot the verdict dates the first shift at
+        (run rules 2-4): the first lot of the run that signals it when the
+        limits come from earlier lots (phase II), or the estimated change
+        point when the run lies among the lots that set the limits; ``None``
+        when no shift rule fires.
+    shift_from_label : str or None
+        The same, as the lot label.
     """
 
     first_index: Mapping[RunRule, int | None]
     first_label: Mapping[RunRule, str | None]
     n_flagged: Mapping[RunRule, int]
     verdict: str
+    shift_from_index: int | None = None
+    shift_from_label: str | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """One row per rule.
@@ -242,6 +253,19 @@ def _flags(z: np.ndarray, rules: Sequence[str]) -> dict[RunRule, np.ndarray]:
     return out
 
 
+#: For run rules 2 and 3: the window and the zone (in sigmas) a lot must be beyond.
+_WINDOWS = {RunRule.WE2: (3, 2.0), RunRule.WE3: (5, 1.0), RunRule.WE4: (8, 0.0)}
+
+
+def _run_start(z: np.ndarray, i: int, rule: RunRule) -> int:
+    """First lot of the run that makes ``rule`` fire at lot ``i``: the earliest lot of the
+    window that is beyond the rule's zone on the same side as lot ``i``."""
+    window, zone = _WINDOWS[rule]
+    side = np.sign(z[i]) * z
+    start = max(i - window + 1, 0)
+    return next(j for j in range(start, i + 1) if side[j] > zone)
+
+
 def individuals_chart(
     values: Sequence[float] | np.ndarray,
     baseline_n: int | None = None,
@@ -290,6 +314,18 @@ def individuals_chart(
     lots available (e.g. the first two lots both beyond 2 sigma fire rule 2),
     while rule 4 needs 8 lots. Points exactly on a zone boundary or on the
     centre line are not "beyond" it.
+
+    The verdict dates a shift (rules 2-4) at the first lot of the run that
+    signals it (for rules 2 and 3, the first lot of the window beyond the
+    zone) when that run comes after the baseline (phase II). When the run
+    starts among the baseline lots, the limits were computed from lots on
+    both sides of any step, so a run on the *old* level can signal first; the
+    shift is then dated at the estimated change point
+    (:func:`cgtkit.stats.change_point.estimate_change_point`) and the runs are
+    listed with their lots. The Western Electric rules are not calibrated for
+    a retrospective chart: over 40 lots of a stable process all four together
+    signal somewhere in about 28 % of series (see
+    ``cgtkit.analyses.lifecycle`` for a calibrated shift test).
 
     References
     ----------
@@ -384,7 +420,16 @@ def individuals_chart(
         first_label[r] = label_list[int(where[0])] if where.size else None
         n_flagged[r] = int(where.size)
 
+    # A run rule dates a shift at the first lot of its run when the limits come from earlier lots
+    # (phase II). When the run lies among the lots that set the limits (a retrospective chart), the
+    # centre line sits between the two levels of a step, so a run on the old level signals too (a
+    # clean step at lot 16 fires rule 4 on lots 1-8): the shift is then dated at the estimated change
+    # point, the least-squares step in the mean of all charted lots.
+    runs = {r: _run_start(z, first_index[r], r) for r in rules if r.signals_shift and first_index[r] is not None}
+    within = [r for r in runs if runs[r] < base]
+    change = estimate_change_point(x) if within else None
     phrases = []
+    dates: list[int] = []
     for r in rules:
         i = first_index[r]
         if i is None:
@@ -392,8 +437,24 @@ def individuals_chart(
         if r is RunRule.WE1:
             direction = "above the upper" if z[i] > 0 else "below the lower"
             phrases.append(f"lot {label_list[i]} is {direction} control limit (rule 1)")
-        elif r is RunRule.WE4:
-            start = i - 7
+            continue
+        start = runs[r]
+        if r in within and change is not None:
+            if r is within[0]:
+                described = ", ".join(
+                    f"rule {q.number} on lots {label_list[runs[q]]}-{label_list[first_index[q]]} "
+                    f"({'high' if z[first_index[q]] > 0 else 'low'})"
+                    for q in within
+                )
+                phrases.append(
+                    f"shift detected from lot {label_list[change]} (estimated change point of a step in the "
+                    f"mean; the limits were set from lots on both sides of it, so runs on either level "
+                    f"signal: {described})"
+                )
+                dates.append(change)
+            continue
+        dates.append(start)
+        if r is RunRule.WE4:
             direction = "above" if z[i] > 0 else "below"
             phrases.append(
                 f"shift detected from lot {label_list[start]}: 8 lots in a row {direction} the "
@@ -402,8 +463,10 @@ def individuals_chart(
         else:
             direction = "high" if z[i] > 0 else "low"
             phrases.append(
-                f"shift detected from lot {label_list[i]}: {RULES[r]} ({direction}; rule {r.number})"
+                f"shift detected from lot {label_list[start]}: {RULES[r]} ({direction}; rule {r.number}, "
+                f"completed at lot {label_list[i]})"
             )
+    shift_from = min(dates) if dates else None
     if phrases:
         verdict = "Special-cause signal: " + "; ".join(phrases) + "."
     else:
@@ -436,6 +499,8 @@ def individuals_chart(
             first_label=MappingProxyType(first_label),
             n_flagged=MappingProxyType(n_flagged),
             verdict=verdict,
+            shift_from_index=shift_from,
+            shift_from_label=None if shift_from is None else label_list[shift_from],
         ),
         note=note,
         reference=_REFERENCE,

@@ -68,18 +68,33 @@ def _flag(re_evaluate: Any) -> str:
 def replay_html(r: LifecycleReplay) -> str:
     frame = r.to_frame()
     frame["outside"] = [f"{o} / {n}" for o, n in zip(frame["later_outside"], frame["later_lots"], strict=True)]
+    # a shift or an outlier is investigated before any re-evaluation; else re-evaluate or consistent
+    frame["flag"] = ["investigate" if inv else bool(re)
+                     for re, inv in zip(frame["re_evaluate"], frame["investigate"], strict=True)]
+
+    def badge(flag: Any) -> str:
+        if flag == "investigate":
+            return "<span class='cgt-badge cgt-status-later_stage'>investigate</span>"
+        return _flag(flag)
+
     table = html_table(frame, [
         Column("n_lots", "After lots", numeric=True), Column("through_lot", "Through lot"),
         Column("low", "Low", number(), numeric=True), Column("high", "High", number(), numeric=True),
         Column("outside", "Later lots outside", numeric=True),
         Column("expected_outside", "Expected", lambda v: f"{v:.1f}", numeric=True),
-        Column("re_evaluate", "Flag", _flag, html=True), Column("verdict", "Reading", muted=True),
+        Column("flag", "Flag", badge, html=True), Column("verdict", "Reading", muted=True),
     ], css="cgt-replay-table")
+    lv = r.levels
     return (
-        f"<p>All {len(r.chart_points)} lots of every type, in manufacture order. At each checkpoint the "
-        f"criteria are set from the lots so far ({r.coverage:.0%}/{r.confidence_level:.0%} tolerance interval) "
-        "and tested on the lots that came after. Retrospective individuals control chart over all lots "
-        f"(Western Electric run rules), to tell a real shift from normal variability: <b>{esc(r.chart_verdict)}</b></p>"
+        f"<p>All {len(r.chart_points)} lots of every type, in manufacture order. At each checkpoint the criteria are "
+        f"set from the lots so far ({r.coverage:.0%}/{r.confidence_level:.0%} tolerance interval) and tested on the "
+        "lots that came after. Each later lot outside is attributed to a sustained shift (change-point test over "
+        f"all lots, level {lv.shift:.0%}), an isolated outlier (studentized residuals, level {lv.outlier:.0%} over all "
+        "lots) or ordinary variability. Whether the first lots under-stated the variability is judged by comparing "
+        f"the later lots' variance with theirs (one-sided F test, {lv.variance:.0%} shared among the checkpoints), "
+        "and the number outside is compared with its exact distribution for an unchanged process "
+        f"({lv.count:.0%} shared). A shift calls for an investigation of the process, not wider criteria. "
+        f"Over all lots: <b>{esc(r.chart_verdict)}</b></p>"
         + table
     )
 

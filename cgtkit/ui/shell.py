@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -224,11 +225,14 @@ def configure_logging() -> None:
     """Send cgtkit's log to the kernel process's own stderr, which Voila writes to its server log.
 
     ``sys.stderr`` in a kernel is forwarded to the page; a traceback logged
-    there would be shown to the user, which cgtkit never does.
+    there would be shown to the user, which cgtkit never does. In JupyterLab the
+    kernel forwards even the process's stderr to the notebook, so there only
+    warnings and errors are written (Voila's server log gets everything).
     """
     if any(getattr(h, "_cgtkit", False) for h in log.handlers):
         return
     handler = logging.StreamHandler(sys.__stderr__)
+    handler.setLevel(logging.INFO if os.environ.get("VOILA_KERNEL_ID") else logging.WARNING)
     handler.setFormatter(logging.Formatter("cgtkit %(levelname)s %(name)s: %(message)s"))
     handler._cgtkit = True  # type: ignore[attr-defined]
     log.addHandler(handler)

@@ -134,6 +134,9 @@ class WorkbookPanel(w.VBox):
         self.status = StatusArea()
         self.confirm = Confirm(self.status)
         self.summary = w.HTML()
+        self.problems = w.HTML()  # the download of every problem of a refused file
+        self.warnings: list = []
+        self._last_name = ""
         self.lot_upload = w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Load lot data",
                                        layout=w.Layout(width="auto"))
         self.lot_upload.add_class("cgt-upload-lots")
@@ -200,10 +203,10 @@ class WorkbookPanel(w.VBox):
 
     def _place(self, area: w.VBox) -> None:
         """Show the status line and confirmation under ``area``'s section."""
-        if area.children != (self.status, self.confirm_box):
+        if area.children != (self.status, self.problems, self.confirm_box):
             for other in (self.data_messages, self.file_messages):
                 other.children = ()
-            area.children = (self.status, self.confirm_box)
+            area.children = (self.status, self.problems, self.confirm_box)
 
     def _handler(self, area: w.VBox, handler: Callable[..., None]) -> Callable[..., None]:
         guarded = self.status.guarded(handler)
@@ -228,21 +231,43 @@ class WorkbookPanel(w.VBox):
 
     # -- lot data ---------------------------------------------------------
     def _read_upload(self, upload: w.FileUpload) -> tuple[str, pd.DataFrame]:
-        from cgtkit.io import load_lots
+        """Read an uploaded lot file; its warnings are kept for the success message, and a file with
+        many problems gets a downloadable list of them."""
+        from cgtkit.io import load_lots, problems_csv
 
         name, data = _upload_bytes(upload)
+        self.warnings: list = []
+        self.problems.value = ""
         try:
             if len(data) > MAX_UPLOAD_BYTES:
                 raise LotDataError(f"{name} is larger than {MAX_UPLOAD_BYTES // 2**20} MB; split it or remove "
                                    "unused columns.")
-            return name, load_lots(data, name=name)
+            return name, load_lots(data, name=name, warnings=self.warnings)
+        except LotDataError as exc:
+            found = [*getattr(exc, "problems", ()), *self.warnings]
+            if len(found) > 3:
+                payload = base64.b64encode(problems_csv(found)).decode("ascii")
+                stem = PurePath(name).stem or "lots"
+                self.problems.value = (
+                    f'<a class="cgt-link-button cgt-problems-download" download="{esc(stem)}-problems.csv" '
+                    f'href="data:text/csv;base64,{payload}">Download every problem as a list (CSV, '
+                    f"{len(found)} rows)</a>")
+            raise
         finally:
             upload.value = ()
+
+    def _loaded(self, message: str) -> None:
+        """Success, or success with the file's warnings (values read in another form, kept as written)."""
+        from cgtkit.io import describe_warnings
+
+        notes = describe_warnings(self._last_name, self.warnings) if self.warnings else ""
+        self.status.show("warning" if notes else "success", f"{message} {notes}".strip())
 
     def _on_lot_upload(self, change: dict) -> None:
         if not change["new"]:
             return
         name, frame = self._read_upload(self.lot_upload)
+        self._last_name = name
         holder: dict[str, str] = {}
 
         def add(session: Session) -> Session:
@@ -253,11 +278,10 @@ class WorkbookPanel(w.VBox):
         self.dataset_choice.value = None
         self.refresh(session)
         self.dataset_choice.value = holder["name"]
-        self.status.show(
-            "success",
+        self._loaded(
             f"Loaded {name} as {DATASET_KIND_LABELS[session.datasets[holder['name']].kind]} data set "
             f"'{holder['name']}': {frame['lot_id'].nunique()} lots, "
-            f"{frame['attribute'].nunique()} attributes. It is now available on the other pages.",
+            f"{frame['attribute'].nunique()} attributes. It is now available on the other pages."
         )
 
     def _on_replace_upload(self, change: dict) -> None:
@@ -270,6 +294,7 @@ class WorkbookPanel(w.VBox):
             self.status.show("error", "Choose the data set to replace first.")
             return
         name, frame = self._read_upload(self.replace_upload)
+        self._last_name = name
         session = self.store.update(lambda s: s.with_dataset(target, frame, source=f"upload:{name}"))
         self.refresh(session)
         used = session.decisions_using(target)
@@ -280,7 +305,7 @@ class WorkbookPanel(w.VBox):
                              "previous data: review them on their pages (" + "; ".join(
                                  decisions.label(d) for d in used) + ").")
         else:
-            self.status.show("success", message)
+            self._loaded(message)
 
     def _on_rename(self, _button: w.Button) -> None:
         old, new = self.dataset_choice.value, self.new_name.value.strip()

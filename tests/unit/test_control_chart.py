@@ -192,3 +192,34 @@ def test_bad_arguments(values, kwargs, match):
     with pytest.raises(ValueError, match=match) as info:
         individuals_chart(values, **kwargs)
     assert not isinstance(info.value, CgtkitError)
+
+
+# -- dating a shift (issue #15 item 5) ---------------------------------------------------------
+
+
+def test_clean_step_on_a_retrospective_chart_is_dated_at_the_change_not_lot_1():
+    # 15 lots around 10, then 25 lots around 14: with limits from all 40 lots the centre line sits
+    # between the two levels, so rule 4 first fires on lots 1-8 (the old level). The shift is at lot 16.
+    before = [9.0, 11.0] * 7 + [9.0]
+    after = [13.0, 15.0] * 12 + [13.0]
+    chart = individuals_chart(before + after)
+    assert chart.signals.first_index["we4"] == 7  # the run on the old level, lots 1-8
+    verdict = chart.signals.verdict
+    assert "shift detected from lot 16 (estimated change point" in verdict
+    assert "shift detected from lot 1:" not in verdict and "shift detected from lot 1 " not in verdict
+    assert "rule 4 on lots 1-8 (low)" in verdict
+    assert chart.signals.shift_from_index == 15 and chart.signals.shift_from_label == "16"
+
+
+def test_phase_ii_runs_are_dated_at_their_first_lot():
+    # rule 3 completes at lot 25 (index 24); its run starts at lot 22, the first lot beyond 1 sigma
+    chart = _chart([10.0 + 1.5 * SIGMA] * 4)
+    assert "shift detected from lot 22: 4 of 5" in chart.signals.verdict
+    assert "completed at lot 25" in chart.signals.verdict
+    assert chart.signals.shift_from_index == 21
+    # rule 2: the first of the two lots beyond 2 sigma (index 21), not the lot that completes the pattern
+    chart = _chart([10.0 + 2.5 * SIGMA, 10.0, 10.0 + 2.5 * SIGMA])
+    assert chart.signals.shift_from_index == 21 and "shift detected from lot 22" in chart.signals.verdict
+    # rule 4 keeps its run start; rule 1 alone dates no shift
+    assert _chart([10.0 - 0.5 * SIGMA] * 8).signals.shift_from_label == "22"
+    assert _chart([10.0 + 3.2 * SIGMA]).signals.shift_from_index is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import io
@@ -18,12 +19,18 @@ import cgtkit.io
 from cgtkit.errors import CgtkitError, LotDataError
 from cgtkit.io import (
     LONG_FORMAT_COLUMNS,
+    PHASES,
     Problem,
     ProblemKind,
+    Severity,
     attribute_values,
+    describe_warnings,
     load_lots,
     lots_summary,
+    parse_phase,
     parse_value,
+    problem_lines,
+    problems_csv,
 )
 from cgtkit.vocab import LOT_TYPES
 
@@ -289,11 +296,16 @@ def test_unparseable_date(tmp_path, date, fragment):
 
 
 def test_bad_phase_and_timepoint(tmp_path):
-    text = csv_text("L1,viability,88,%,clinical,2024-03-01,phase 4,soon", header=HEADER + ",phase,timepoint_months")
-    message = load_error(write(tmp_path, text))
-    assert "2 problems found" in message
-    assert "row 2, column 'phase' (G): 'phase 4' is not a phase" in message
+    # issue #16: the phase is descriptive, so an unknown phase is a warning; the time point is still an error
+    text = csv_text("L1,viability,88,%,clinical,2024-03-01,phase 9,soon", header=HEADER + ",phase,timepoint_months")
+    found: list[Problem] = []
+    message = load_error(write(tmp_path, text), warnings=found)
+    assert "1 problem found" in message
     assert "row 2, column 'timepoint_months' (H): 'soon' is not a number of months" in message
+    assert "phase" not in message.split("\n", 1)[1]
+    assert [str(w) for w in found] == [
+        f"row 2, column 'phase' (G): 'phase 9' is not a phase cgtkit knows; it is kept as written. Fix: {cgtkit.io._PHASE_FIX}"
+    ]
 
 
 def test_empty_lot_id(tmp_path):
@@ -348,10 +360,18 @@ def test_row_with_too_many_values(tmp_path):
 
 
 def test_many_problems_are_capped(tmp_path):
+    # every other row is bad: 15 runs of one row; 10 are named, the rest counted
+    rows = [f"L{i},viability,{'bad' if i % 2 == 0 else 88},%,clinical,2024-03-01" for i in range(29)]
+    message = load_error(write(tmp_path, csv_text(*rows)))
+    assert "15 problems found" in message
+    assert "15 rows (2, 4, 6, 8, 10, 12, 14, 16, 18, 20 ... and 5 more) hold values that are not numbers" in message
+
+
+def test_consecutive_rows_are_one_range(tmp_path):
     rows = [f"L{i},viability,bad,%,clinical,2024-03-01" for i in range(15)]
     message = load_error(write(tmp_path, csv_text(*rows)))
     assert "15 problems found" in message
-    assert "... and 5 more." in message
+    assert "- Column 'value' (C): 15 rows (2–16) hold values that are not numbers" in message
 
 
 @pytest.mark.parametrize("content", [b"", b"   \n\n"])
@@ -540,16 +560,15 @@ def test_one_kind_of_problem_does_not_hide_another(tmp_path):
 
 
 def test_many_problems_of_one_kind_share_a_line(tmp_path):
-    rows = [f"L{i},viability,88,%,clinical,0{i % 9 + 1}/03/2024" for i in range(12)]
+    rows = [f"L{i},viability,88,%,clinical,{i % 9 + 1:02d}/2024" for i in range(12)]
     message, problems = load_problems(write(tmp_path, csv_text(*rows), "dates.csv"))
     assert len(problems) == 12 and {p.kind for p in problems} == {ProblemKind.NOT_A_DATE}
     lines = message.splitlines()
     assert lines[0] == "Cannot load lot data from 'dates.csv': 12 problems found."
-    assert len(lines) == 2
-    assert lines[1].startswith(
-        "- Column 'manufacture_date' (F): 12 values are not dates: rows 2 ('01/03/2024'), 3 ('02/03/2024')"
-    )
-    assert "11 ('01/03/2024') ... and 2 more. Fix: Write dates as YYYY-MM-DD" in lines[1]
+    assert lines[1:] == [
+        "- Column 'manufacture_date' (F): 12 rows (2–13) hold values that are not dates "
+        "(e.g. '01/2024', '02/2024', '03/2024'). Fix: Write dates as YYYY-MM-DD (e.g. 2024-03-05)."
+    ]
 
 
 def test_few_problems_of_one_kind_get_a_line_each(tmp_path):
@@ -570,11 +589,13 @@ def test_lot_conflict_problem_points_at_the_cell_as_written(tmp_path):
 
 
 def test_rows_of_many_columns_keep_spreadsheet_letters(tmp_path):
-    header = HEADER + "," + ",".join(f"note{i}" for i in range(22)) + ",phase"
-    row = "L1,viability,88,%,clinical,2024-03-01" + "," * 22 + ",phase 9"
-    message, problems = load_problems(write(tmp_path, csv_text(row, header=header)))
+    header = HEADER + "," + ",".join(f"note{i}" for i in range(22)) + ",timepoint_months,phase"
+    row = "L1,viability,88,%,clinical,2024-03-01" + "," * 22 + ",soon,phase 9"
+    found: list[Problem] = []
+    message, problems = load_problems(write(tmp_path, csv_text(row, header=header)), warnings=found)
     assert problems[0].column_letter == "AC"
-    assert "row 2, column 'phase' (AC): 'phase 9' is not a phase" in message
+    assert "row 2, column 'timepoint_months' (AC): 'soon' is not a number of months" in message
+    assert str(found[0]).startswith("row 2, column 'phase' (AD): 'phase 9' is not a phase cgtkit knows")
 
 
 def test_date_outside_the_supported_years(tmp_path):
@@ -647,3 +668,410 @@ def test_attribute_values_release_only(tmp_path):
 def test_attribute_values_unknown_attribute(tmp_path):
     with pytest.raises(LotDataError, match="Attribute 'potency' is not in the data. Attributes present: ifng_potency, viability"):
         attribute_values(_stability_df(tmp_path), "potency")
+
+
+# --------------------------------------------------------------------------- #
+# issue #16, item 1: the phase is descriptive and never blocks a load
+# --------------------------------------------------------------------------- #
+PHASE_HEADER = HEADER + ",phase"
+TODAY = dt.date(2025, 6, 30)
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("Phase 1/2 (dose escalation)", ("phase 1/2", "dose escalation", False)),
+        ("Phase 1/2", ("phase 1/2", None, False)),
+        ("1/2", ("phase 1/2", None, False)),
+        ("I/II", ("phase 1/2", None, False)),
+        ("Phase II/III", ("phase 2/3", None, False)),
+        ("pivotal", (None, None, True)),
+        ("Registrational", (None, None, True)),
+        ("Phase 3 (pivotal)", ("phase 3", None, True)),
+        ("pivotal phase 2", ("phase 2", None, True)),
+        ("non-clinical", ("pre-IND", None, False)),
+        ("Preclinical", ("pre-IND", None, False)),
+        ("development", ("pre-IND", None, False)),
+        ("marketed", ("post-approval", None, False)),
+        ("Commercial", ("post-approval", None, False)),
+        ("Phase I", ("phase 1", None, False)),
+        ("phase 2", ("phase 2", None, False)),
+        ("n/a", (None, None, False)),
+    ],
+)
+def test_phase_forms_map_to_the_stages(tmp_path, cell, expected):
+    assert parse_phase(cell) == (*expected, True)
+    found: list[Problem] = []
+    df = load_lots(write(tmp_path, csv_text(f"L1,viability,88,%,clinical,2024-03-01,{cell}", header=PHASE_HEADER)),
+                   warnings=found)
+    phase, note, pivotal = df.loc[0, ["phase", "phase_note", "pivotal"]]
+    assert (None if pd.isna(phase) else phase, None if pd.isna(note) else note, pivotal) == expected
+    assert found == []
+    assert expected[0] is None or expected[0] in PHASES
+
+
+def test_phases_are_the_stages_with_the_seamless_phases():
+    from cgtkit.vocab import STAGES
+
+    assert [p for p in PHASES if p not in ("phase 1/2", "phase 2/3")] == list(STAGES)
+
+
+def test_phase_columns_in_the_output(tmp_path):
+    text = csv_text(
+        "L1,viability,88,%,clinical,2024-03-01,Phase 1/2 (dose escalation)",
+        "L1,cd3_purity,95,% CD3+,clinical,2024-03-01,",  # blank: the lot's phase
+        "L2,viability,90,%,clinical,2024-05-01,Pivotal",
+        "L3,viability,91,%,commercial,2025-01-01,marketed",
+        "L4,viability,87,%,engineering,2023-01-01,",
+        header=PHASE_HEADER,
+    )
+    df = load_lots(write(tmp_path, text)).set_index(["lot_id", "attribute"])
+    assert df["pivotal"].dtype == bool
+    assert df.loc[("L1", "cd3_purity"), ["phase", "phase_note", "pivotal"]].tolist() == ["phase 1/2", "dose escalation", False]
+    assert df.loc[("L2", "viability"), "pivotal"] and pd.isna(df.loc[("L2", "viability"), "phase"])
+    assert df.loc[("L3", "viability"), "phase"] == "post-approval"
+    assert pd.isna(df.loc[("L4", "viability"), "phase"]) and not df.loc[("L4", "viability"), "pivotal"]
+
+
+def test_unknown_phase_is_kept_as_written_with_a_warning(tmp_path):
+    text = csv_text("L1,viability,88,%,clinical,2024-03-01,Compassionate use", header=PHASE_HEADER)
+    found: list[Problem] = []
+    df = load_lots(write(tmp_path, text, "trial.csv"), warnings=found)
+    assert df.loc[0, "phase"] == "Compassionate use"  # verbatim
+    [warning] = found
+    assert (warning.row, warning.column, warning.column_letter, warning.value) == (2, "phase", "G", "Compassionate use")
+    assert (warning.kind, warning.severity) == (ProblemKind.NOT_A_PHASE, Severity.WARNING)
+    message = describe_warnings(df.attrs["source_name"], found)
+    assert message.startswith("'trial.csv': 1 warning (it does not stop the file from loading).")
+    assert ("row 2, column 'phase' (G): 'Compassionate use' is not a phase cgtkit knows; it is kept as written. "
+            "Fix: Nothing to do if it is meant; for cgtkit to recognise it, use one of pre-IND, phase 1") in message
+    assert len(load_lots(write(tmp_path, text))) == 1  # callers that do not ask for warnings are unchanged
+
+
+def test_lot_with_two_phases_is_a_warning_and_the_first_is_used(tmp_path):
+    text = csv_text(
+        "L1,viability,88,%,clinical,2024-03-01,Phase 1/2 (dose escalation)",
+        "L1,cd3_purity,95,% CD3+,clinical,2024-03-01,phase 2",
+        header=PHASE_HEADER,
+    )
+    found: list[Problem] = []
+    df = load_lots(write(tmp_path, text, "two.csv"), warnings=found)
+    assert set(df["phase"]) == {"phase 1/2"} and set(df["phase_note"]) == {"dose escalation"}
+    [warning] = found
+    assert (warning.row, warning.column_letter, warning.kind, warning.severity) == (
+        3, "G", ProblemKind.LOT_DISAGREES, Severity.WARNING)
+    message = describe_warnings("two.csv", found)
+    assert "'two.csv'" in message
+    assert ("row 3, column 'phase' (G): lot 'L1' has more than one phase; the first is used: "
+            "'phase 1/2 (dose escalation)' (row 2) and 'phase 2' (row 3). Fix: None needed if the first is right") in message
+
+
+def test_warnings_are_collected_when_the_load_fails_too(tmp_path):
+    text = csv_text("L1,viability,eighty,%,clinical,01/17/2024,phase 9", header=PHASE_HEADER)
+    found: list[Problem] = []
+    _, problems = load_problems(write(tmp_path, text), warnings=found)
+    assert [p.kind for p in problems] == [ProblemKind.NOT_A_VALUE]  # errors only
+    assert [w.kind for w in found] == [ProblemKind.NON_ISO_DATE, ProblemKind.NOT_A_PHASE]
+    assert {w.severity for w in found} == {Severity.WARNING}
+
+
+# --------------------------------------------------------------------------- #
+# issue #16, item 2: dates in other forms; grouped reports; the problems as CSV
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize(
+    ("cell", "iso", "pattern"),
+    [
+        ("01/17/2023", "2023-01-17", "US format MM/DD/YYYY"),
+        ("17.01.2023", "2023-01-17", "day-first format DD.MM.YYYY"),
+        ("17/01/2023", "2023-01-17", "day-first format DD/MM/YYYY"),
+        ("17-01-2023", "2023-01-17", "day-first format DD-MM-YYYY"),
+        ("2023/01/17", "2023-01-17", "year-first format YYYY/MM/DD"),
+        ("17-Jan-2023", "2023-01-17", "day-first format with a month name, like 17-Jan-2023"),
+        ("January 17, 2023", "2023-01-17", "month-first format with a month name, like Jan 17, 2023"),
+        ("1/17/2023 10:30 AM", "2023-01-17", "US format MM/DD/YYYY"),
+        ("05/05/2023", "2023-05-05", "DD/MM/YYYY or MM/DD/YYYY (day equals month)"),
+    ],
+)
+def test_unambiguous_dates_are_read_with_a_warning(tmp_path, cell, iso, pattern):
+    found: list[Problem] = []
+    df = load_lots(write(tmp_path, csv_text(f'L1,viability,88,%,clinical,"{cell}"')), warnings=found)
+    assert df.loc[0, "manufacture_date"] == pd.Timestamp(iso)
+    [warning] = found
+    assert (warning.row, warning.column, warning.column_letter) == (2, "manufacture_date", "F")
+    assert (warning.kind, warning.severity, warning.pattern) == (ProblemKind.NON_ISO_DATE, Severity.WARNING, pattern)
+    assert str(warning) == (f"row 2, column 'manufacture_date' (F): '{cell}' is not an ISO date; read as {iso} ({pattern}). "
+                            "Fix: None needed if this reading is right; to be sure, write dates as YYYY-MM-DD.")
+
+
+def test_iso_dates_give_no_warning(tmp_path):
+    found: list[Problem] = []
+    load_lots(write(tmp_path, csv_text("L1,viability,88,%,clinical,2023-01-17 08:00")), warnings=found)
+    assert found == []
+
+
+def test_ambiguous_date_is_refused_with_both_readings(tmp_path):
+    message, problems = load_problems(write(tmp_path, csv_text("L1,viability,88,%,clinical,03/04/2023"), "amb.csv"))
+    [problem] = problems
+    assert (problem.row, problem.column_letter, problem.kind) == (2, "F", ProblemKind.AMBIGUOUS_DATE)
+    assert problem.pattern == "DD/MM/YYYY or MM/DD/YYYY"
+    assert "'amb.csv'" in message
+    assert ("row 2, column 'manufacture_date' (F): '03/04/2023' is not an ISO date and is ambiguous: "
+            "2023-04-03 (day first) or 2023-03-04 (month first). Fix: Write the date as YYYY-MM-DD") in message
+
+
+def test_a_column_in_one_form_is_read_whole(tmp_path):
+    # 03/04/2023 alone is ambiguous; the column's 01/17/2023 shows month first, and no cell shows day first
+    text = csv_text("L1,viability,88,%,clinical,01/17/2023", "L2,viability,87,%,clinical,03/04/2023",
+                    "L3,viability,86,%,clinical,2023-05-01")
+    found: list[Problem] = []
+    df = load_lots(write(tmp_path, text), warnings=found)
+    assert df.set_index("lot_id")["manufacture_date"].to_dict() == {
+        "L1": pd.Timestamp("2023-01-17"), "L2": pd.Timestamp("2023-03-04"), "L3": pd.Timestamp("2023-05-01")}
+    assert [w.row for w in found] == [2, 3]
+    assert "read as 2023-03-04 (US format MM/DD/YYYY), as '01/17/2023' in row 2 shows" in found[1].detail
+
+
+def test_a_column_mixing_orders_reads_only_the_unambiguous_cells(tmp_path):
+    text = csv_text("L1,viability,88,%,clinical,01/17/2023", "L2,viability,87,%,clinical,17/01/2023",
+                    "L3,viability,86,%,clinical,03/04/2023", "L4,viability,85,%,clinical,04.03.2023")
+    found: list[Problem] = []
+    message, problems = load_problems(write(tmp_path, text), warnings=found)
+    assert [(p.row, p.kind) for p in problems] == [(4, ProblemKind.AMBIGUOUS_DATE), (5, ProblemKind.AMBIGUOUS_DATE)]
+    assert [(w.row, w.pattern) for w in found] == [(2, "US format MM/DD/YYYY"), (3, "day-first format DD/MM/YYYY")]
+    assert "row 5, column 'manufacture_date' (F): '04.03.2023' is not an ISO date and is ambiguous" in message
+
+
+@pytest.mark.parametrize(("date", "fragment"), [("13/13/2023", "not a valid calendar date"),
+                                                ("02/30/2023", "not a valid calendar date"),
+                                                ("17/01/23", "not a date cgtkit can read"),
+                                                ("1/2", "not a date cgtkit can read")])
+def test_forms_that_are_no_date(tmp_path, date, fragment):
+    message, problems = load_problems(write(tmp_path, csv_text(f"L1,viability,88,%,clinical,{date}")))
+    assert problems[0].kind is ProblemKind.NOT_A_DATE
+    assert f"row 2, column 'manufacture_date' (F): '{date}' is {fragment}" in message
+    assert "YYYY-MM-DD" in message
+
+
+def test_us_format_column_is_one_warning_line():
+    rows = [f"L{i},viability,88,%,clinical,{1 + i % 12:02d}/{13 + i % 15}/2023" for i in range(60)]
+    found: list[Problem] = []
+    load_lots(csv_text(*rows).encode(), name="us.csv", warnings=found)
+    assert len(found) == 60
+    message = describe_warnings("us.csv", found)
+    assert message.splitlines() == [
+        "'us.csv': 60 warnings (they do not stop the file from loading).",
+        "- Column 'manufacture_date' (F): 60 rows (2–61) hold dates in US format MM/DD/YYYY, read as such "
+        "(e.g. '01/13/2023', '02/14/2023', '03/15/2023'). Fix: None needed if this reading is right; "
+        "to be sure, write dates as YYYY-MM-DD.",
+    ]
+
+
+def test_ambiguous_column_is_one_error_line_with_its_pattern():
+    rows = [f"L{i},viability,88,%,clinical,{1 + i % 12:02d}/{1 + (i + 1) % 12:02d}/2023" for i in range(12)]
+    rows.insert(5, "LX,viability,88,%,clinical,2023-01-01")
+    message, problems = load_problems(csv_text(*rows).encode(), name="amb.csv")
+    assert len(problems) == 12 and {p.kind for p in problems} == {ProblemKind.AMBIGUOUS_DATE}
+    assert message.splitlines()[1:] == [
+        "- Column 'manufacture_date' (F): 12 rows (2–6, 8–14) hold dates in an ambiguous form, "
+        "DD/MM/YYYY or MM/DD/YYYY (e.g. '01/02/2023', '02/03/2023', '03/04/2023'). "
+        "Fix: Write the date as YYYY-MM-DD (e.g. 2023-04-03 for 3 April 2023).",
+    ]
+
+
+def test_group_lines_name_count_and_row_ranges():
+    problems = [Problem(r, "value", "C", "x", ProblemKind.NOT_A_VALUE, "d", "f") for r in (2, 3, 4, 5, 9, 11, 12)]
+    problems += [Problem(7, None, None, "", ProblemKind.DUPLICATE, "rows 6 and 7 both hold lot 'L'", "Keep one.")]
+    assert problem_lines(problems) == [
+        "- Column 'value' (C): 7 rows (2–5, 9, 11–12) hold values that are not numbers, censored results or "
+        "pass/fail words (e.g. 'x'). Fix: f",
+        "- row 7: rows 6 and 7 both hold lot 'L'. Fix: Keep one.",
+    ]
+
+
+def test_problems_csv_has_every_problem_row(tmp_path):
+    rows = [f"L{i},viability,{'bad' if i % 3 else -1},%,clinical,2024-03-01" for i in range(300)]
+    message, problems = load_problems(write(tmp_path, csv_text(*rows)))
+    assert len(message.splitlines()) == 3  # the header, the 200 bad values, the 100 negative viabilities
+    data = problems_csv(problems)
+    assert data.startswith(b"\xef\xbb\xbf")
+    table = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert len(table) == 300 == len(problems)
+    assert list(table[0]) == ["row", "column", "column_letter", "value", "severity", "kind", "detail", "fix"]
+    assert table[0] == {"row": "2", "column": "value", "column_letter": "C", "value": "-1", "severity": "error",
+                        "kind": "out_of_bounds", "detail": problems[0].detail, "fix": problems[0].fix}
+    assert table[1]["kind"] == "not_a_value" and table[1]["row"] == "3"
+    assert [int(r["row"]) for r in table] == sorted(int(r["row"]) for r in table)
+
+
+def test_problems_csv_of_warnings_and_whole_row_problems():
+    problems = [Problem(4, None, None, "", ProblemKind.DUPLICATE, "rows 2 and 4 both hold lot 'L1', a \"quote\"", "Keep one."),
+                Problem(3, "phase", "G", "IIT", ProblemKind.NOT_A_PHASE, "kept", "None.", Severity.WARNING)]
+    table = list(csv.reader(io.StringIO(problems_csv(problems).decode("utf-8-sig"))))
+    assert table[1] == ["3", "phase", "G", "IIT", "warning", "not_a_phase", "kept", "None."]
+    assert table[2] == ["4", "", "", "", "error", "duplicate", "rows 2 and 4 both hold lot 'L1', a \"quote\"", "Keep one."]
+
+
+# --------------------------------------------------------------------------- #
+# issue #16, item 3: values a laboratory would never report
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize(
+    ("attribute", "value", "unit", "detail", "fix"),
+    [
+        ("viability", "-5", "%", "'-5' is below 0, the lowest value viability can take",
+         "viability lies between 0 and 100"),
+        ("viability", "100.5 %", "%", "'100.5 %' is above 100, the highest value viability can take",
+         "viability lies between 0 and 100"),
+        ("cd3_purity", "112", "% CD3+", "'112' is above 100, the highest value cd3_purity can take",
+         "cd3_purity lies between 0 and 100"),
+        ("vector_genome_titer", "-1.2e13", "vg/mL", "'-1.2e13' is below 0, the lowest value vector_genome_titer can take",
+         "vector_genome_titer cannot be below 0"),
+        ("endotoxin", "<-0.5", "EU/mL", "'<-0.5' is below 0, the lowest value endotoxin can take",
+         "endotoxin cannot be below 0"),
+    ],
+)
+def test_values_outside_physical_bounds_are_refused(tmp_path, attribute, value, unit, detail, fix):
+    text = csv_text("L1,cd3_purity,95,% CD3+,clinical,2024-03-01", f"L2,{attribute},{value},{unit},clinical,2024-03-02")
+    message, problems = load_problems(write(tmp_path, text, "bounds.csv"))
+    [problem] = problems
+    assert (problem.row, problem.column, problem.column_letter, problem.kind) == (3, "value", "C", ProblemKind.OUT_OF_BOUNDS)
+    assert "'bounds.csv'" in message
+    assert f"row 3, column 'value' (C): {detail}. Fix: Check the result in the laboratory record and correct it: {fix}" in message
+    assert "physical bounds in attributes.yaml" in message
+
+
+def test_bounds_use_the_attribute_metadata():
+    from cgtkit.attributes import get_attribute
+
+    assert get_attribute("viability").physical_bounds.high == 100  # the bound the check above relies on
+
+
+def test_values_at_the_bounds_and_attributes_without_bounds_load(tmp_path):
+    text = csv_text(
+        "L1,viability,0,%,clinical,2024-03-01",
+        "L1,cd3_purity,100 %,% CD3+,clinical,2024-03-01",
+        "L1,my_new_assay,-40,mV,clinical,2024-03-01",  # not in attributes.yaml: no bounds
+        "L1,Viability ratio,-1,,clinical,2024-03-01",
+        "L1,sterility,No growth,,clinical,2024-03-01",
+        "L1,endotoxin,<0.5,EU/mL,clinical,2024-03-01",
+    )
+    assert len(load_lots(write(tmp_path, text))) == 6
+
+
+def test_empty_attribute_with_a_number_is_reported_once(tmp_path):
+    _, problems = load_problems(write(tmp_path, csv_text("L1,,-5,%,clinical,2024-03-01")))
+    assert [(p.row, p.column_letter, p.kind) for p in problems] == [(2, "B", ProblemKind.EMPTY)]
+
+
+def test_future_manufacture_date_is_refused(tmp_path):
+    text = csv_text("L1,viability,88,%,clinical,2025-06-30", "L2,viability,88,%,clinical,2025-07-01",
+                    "L3,viability,88,%,clinical,07/14/2025")
+    message, problems = load_problems(write(tmp_path, text, "future.csv"), today=TODAY)
+    assert [(p.row, p.column_letter, p.kind) for p in problems] == [
+        (3, "F", ProblemKind.FUTURE_DATE), (4, "F", ProblemKind.FUTURE_DATE)]
+    assert "'future.csv'" in message
+    assert ("row 3, column 'manufacture_date' (F): '2025-07-01' is after today (2025-06-30). Fix: Correct the "
+            "manufacture date: a lot cannot be made after today (2025-06-30); check the year") in message
+    assert ("row 4, column 'manufacture_date' (F): '07/14/2025' is after today (2025-06-30), "
+            "read as 2025-07-14 (US format MM/DD/YYYY)") in message
+    assert len(load_lots(write(tmp_path, text), today=dt.date(2025, 7, 14))) == 3
+
+
+def test_today_defaults_to_the_real_today(tmp_path):
+    later = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    _, problems = load_problems(write(tmp_path, csv_text(f"L1,viability,88,%,clinical,{later}")))
+    assert problems[0].kind is ProblemKind.FUTURE_DATE
+    assert load_lots(write(tmp_path, csv_text(f"L1,viability,88,%,clinical,{later}")),
+                     today=dt.datetime.now() + dt.timedelta(days=2)).shape[0] == 1
+
+
+# --------------------------------------------------------------------------- #
+# issue #16, item 4: a realistic messy export from a laboratory system
+# --------------------------------------------------------------------------- #
+MESSY = Path(__file__).resolve().parents[1] / "fixtures" / "messy"
+MESSY_PROBLEMS = [(18, "D", ProblemKind.OUT_OF_BOUNDS)] + [(r, "G", ProblemKind.AMBIGUOUS_DATE) for r in range(38, 42)] + [
+    (43, "D", ProblemKind.NOT_A_VALUE)] + [(r, "G", ProblemKind.FUTURE_DATE) for r in range(50, 54)]
+CORRECTED = {  # what the user types into each reported cell
+    ProblemKind.OUT_OF_BOUNDS: lambda value: value.lstrip("-"),
+    ProblemKind.NOT_A_VALUE: lambda value: "97.0 %",
+    ProblemKind.FUTURE_DATE: lambda value: value.replace("2052", "2025"),
+    ProblemKind.AMBIGUOUS_DATE: lambda value: "2024-05-04",
+}
+
+
+def _letter_index(letter: str) -> int:
+    return sum((ord(c) - 64) * 26 ** i for i, c in enumerate(reversed(letter))) - 1
+
+
+def _fixed_copy(path: Path, problems: tuple[Problem, ...], tmp_path: Path) -> Path:
+    """The file with just the reported cells corrected, found by their row and column letter."""
+    out = tmp_path / path.name
+    if path.suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            records = list(csv.reader(handle))
+        for p in problems:
+            records[p.row - 1][_letter_index(p.column_letter)] = CORRECTED[p.kind](p.value)
+        with out.open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerows(records)
+    else:
+        wb = openpyxl.load_workbook(path)
+        for p in problems:
+            wb.worksheets[0][f"{p.column_letter}{p.row}"] = CORRECTED[p.kind](p.value)
+        wb.save(out)
+    return out
+
+
+def test_messy_fixtures_are_what_the_script_writes(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_messy", MESSY / "make_messy.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    script.write_csv(tmp_path / "lims_export.csv")
+    assert (tmp_path / "lims_export.csv").read_bytes() == (MESSY / "lims_export.csv").read_bytes()
+    assert (MESSY / "lims_export.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+@pytest.mark.parametrize("file_name", ["lims_export.csv", "lims_export.xlsx"])
+def test_messy_export_first_load_reports_every_kind_at_once(file_name):
+    found: list[Problem] = []
+    message, problems = load_problems(MESSY / file_name, today=TODAY, warnings=found)
+    assert [(p.row, p.column_letter, p.kind) for p in problems] == MESSY_PROBLEMS
+    lines = message.splitlines()
+    assert lines[0] == f"Cannot load lot data from '{file_name}': 10 problems found."
+    assert len(lines) == 5  # one line per group: every kind is listed in the first report
+    assert lines[1].startswith("- row 18, column 'value' (D): '-88.1") and "is below 0, the lowest value viability" in lines[1]
+    assert lines[1].endswith("(its physical bounds in attributes.yaml); if the value is in another unit, convert it.")
+    assert lines[2] == ("- Column 'manufacture_date' (G): 4 rows (38–41) hold dates in an ambiguous form, DD.MM.YYYY or "
+                        "MM.DD.YYYY (e.g. '04.05.2024'). Fix: Write the date as YYYY-MM-DD (e.g. 2023-04-03 for 3 April 2023).")
+    assert lines[3].startswith("- row 43, column 'value' (D): 'see comment' is not a number") and "Fix: Enter a number" in lines[3]
+    assert lines[4].startswith("- Column 'manufacture_date' (G): 4 rows (50–53) hold manufacture dates after today "
+                               "(e.g. '01/13/2052'). Fix: Correct the manufacture date")
+    assert {w.kind for w in found} == {ProblemKind.NON_ISO_DATE, ProblemKind.NOT_A_PHASE}
+
+
+@pytest.mark.parametrize("file_name", ["lims_export.csv", "lims_export.xlsx"])
+def test_messy_export_loads_once_the_reported_cells_are_fixed(tmp_path, file_name):
+    _, problems = load_problems(MESSY / file_name, today=TODAY)
+    found: list[Problem] = []
+    df = load_lots(_fixed_copy(MESSY / file_name, problems, tmp_path), today=TODAY, warnings=found)
+    assert df["lot_id"].nunique() == 15 and len(df) == 60
+    lots = df.drop_duplicates("lot_id").set_index("lot_id")
+    assert lots.loc["CT23-E01", "manufacture_date"] == pd.Timestamp("2023-01-09")  # month first, as the column shows
+    assert lots.loc["CT24-003", "manufacture_date"] == pd.Timestamp("2024-05-04")
+    assert lots.loc["CT25-P03", "manufacture_date"] == pd.Timestamp("2025-01-13")
+    assert lots.loc["CT24-P01", "lot_type"] == "ppq"
+    assert lots["phase"].fillna("").to_dict() == {
+        "CT23-E01": "pre-IND", "CT23-E02": "pre-IND", "CT23-001": "phase 1/2", "CT23-002": "phase 1/2",
+        "CT23-003": "phase 1/2", "CT23-004": "phase 1/2", "CT23-005": "compassionate use", "CT24-001": "phase 2",
+        "CT24-002": "", "CT24-003": "", "CT24-P01": "", "CT24-P02": "", "CT25-P03": "",
+        "CT25-001": "post-approval", "CT25-002": "post-approval",
+    }
+    assert lots.index[lots["pivotal"]].tolist() == ["CT24-001", "CT24-002", "CT24-003"]
+    assert lots.loc["CT23-001", "phase_note"] == "dose escalation" and lots.loc["CT23-004", "phase_note"] == "expansion"
+    viability = df[df["attribute"] == "viability"].set_index("lot_id")["value"]
+    assert viability["CT23-E01"] == pytest.approx(87.2) and viability["CT23-003"] == pytest.approx(88.1)
+    assert df.attrs["source_name"] == file_name
+    assert [line.split(":")[0] for line in problem_lines(found)] == [
+        "- Column 'manufacture_date' (G)", "- Column 'phase' (I)"]
+    assert problem_lines(found)[0].startswith(
+        "- Column 'manufacture_date' (G): 56 rows (2–37, 42–61) hold dates in US format MM/DD/YYYY, read as such")

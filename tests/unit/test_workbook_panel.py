@@ -173,3 +173,20 @@ def test_start_empty_and_add_the_examples_on_request(panel: WorkbookPanel) -> No
     panel.lot_upload.value = _upload("mine.csv", GOOD)
     panel.examples_button.click()
     assert list(panel.store.load().datasets) == ["mine", "car_t_lots", "aav_lots", "car_t_stability", "aav_stability"]
+
+
+def test_a_messy_export_lists_every_problem_and_offers_them_as_a_file(panel: WorkbookPanel) -> None:
+    messy = Path(__file__).resolve().parents[1] / "fixtures" / "messy" / "lims_export.csv"
+    before = panel.store.load()
+    panel.lot_upload.value = _upload("lims_export.csv", messy.read_bytes())
+    assert panel.status.kind == "error" and "lims_export.csv" in panel.status.text
+    assert "cgt-problems-download" in panel.problems.value and "lims_export-problems.csv" in panel.problems.value
+    assert panel.store.load() == before  # nothing changed by the refused file
+
+
+def test_a_file_read_with_warnings_says_so(panel: WorkbookPanel) -> None:
+    us_dates = GOOD.replace(b"2025-01-02", b"01/17/2025")
+    panel.lot_upload.value = _upload("us dates.csv", us_dates)
+    assert panel.status.kind == "warning", panel.status.text
+    assert "Loaded us dates.csv" in panel.status.text and "warning" in panel.status.text
+    assert "us_dates" in panel.store.load().datasets

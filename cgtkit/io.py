@@ -453,7 +453,7 @@ def _bounds_rules(text: pd.Series, number: pd.Series, attribute: pd.Series) -> l
         else:
             can = f"cannot be below {bounds.low:g}" if bounds.low is not None else f"cannot be above {bounds.high:g}"
         fix[attr] = (f"Check the result in the laboratory record and correct it: {attr} {can} "
-                     "(its physical bounds in attributes.yaml); if the value is in another unit, convert it.")
+                     "(the range it can physically take); if the value is in another unit, convert it.")
     lows, highs = attribute.map(low).astype(float), attribute.map(high).astype(float)
     below, above = number < lows, number > highs
     where = below | above

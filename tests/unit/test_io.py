@@ -936,7 +936,7 @@ def test_values_outside_physical_bounds_are_refused(tmp_path, attribute, value, 
     assert (problem.row, problem.column, problem.column_letter, problem.kind) == (3, "value", "C", ProblemKind.OUT_OF_BOUNDS)
     assert "'bounds.csv'" in message
     assert f"row 3, column 'value' (C): {detail}. Fix: Check the result in the laboratory record and correct it: {fix}" in message
-    assert "physical bounds in attributes.yaml" in message
+    assert "the range it can physically take" in message
 
 
 def test_bounds_use_the_attribute_metadata():
@@ -1040,7 +1040,7 @@ def test_messy_export_first_load_reports_every_kind_at_once(file_name):
     assert lines[0] == f"Cannot load lot data from '{file_name}': 10 problems found."
     assert len(lines) == 5  # one line per group: every kind is listed in the first report
     assert lines[1].startswith("- row 18, column 'value' (D): '-88.1") and "is below 0, the lowest value viability" in lines[1]
-    assert lines[1].endswith("(its physical bounds in attributes.yaml); if the value is in another unit, convert it.")
+    assert lines[1].endswith("(the range it can physically take); if the value is in another unit, convert it.")
     assert lines[2] == ("- Column 'manufacture_date' (G): 4 rows (38–41) hold dates in an ambiguous form, DD.MM.YYYY or "
                         "MM.DD.YYYY (e.g. '04.05.2024'). Fix: Write the date as YYYY-MM-DD (e.g. 2023-04-03 for 3 April 2023).")
     assert lines[3].startswith("- row 43, column 'value' (D): 'see comment' is not a number") and "Fix: Enter a number" in lines[3]

@@ -163,7 +163,9 @@ async def run(args: argparse.Namespace, base: str, server: subprocess.Popen) -> 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
         out["first_paint"] = await first_paint(browser, base, args.repeat)
+        report_first_paint(out["first_paint"], args)
         out["navigation"] = await navigation(browser, base)
+        report_navigation(out["navigation"])
         # memory: one tab that visits every page, measured while it is open
         context = await browser.new_context()
         await open_and_wait(context, base + "app.ipynb")
@@ -173,10 +175,16 @@ async def run(args: argparse.Namespace, base: str, server: subprocess.Popen) -> 
             await page.wait_for_selector(f".cgt-page-{p}.cgt-ready", timeout=VISIT_TIMEOUT_MS)
         rss = sorted(k.memory_info().rss / 2**20 for k in kernels(server))
         out["kernel_rss_mb"] = rss
+        print("Kernel RSS with one tab open on every page (MB): " + ", ".join(f"{r:.0f}" for r in rss), flush=True)
         await close_tabs(context)
-        if args.soak:
-            out["soak_sequential"] = await soak(browser, base, args.soak, 1, seed=1)
-            out["soak_parallel_4"] = await soak(browser, base, args.soak, 4, seed=2)
+        parallel = args.soak if args.soak_parallel is None else args.soak_parallel
+        for key, visits, tabs, seed in (("soak_sequential", args.soak, 1, 1), ("soak_parallel_4", parallel, 4, 2)):
+            if visits:
+                started = time.perf_counter()
+                out[key] = await soak(browser, base, visits, tabs, seed=seed)
+                s = out[key]
+                print(f"{key}: {s['visits']} visits in {time.perf_counter() - started:.0f} s, {s['stalls']} stalls, "
+                      f"{s['watchdog_reloads']} watchdog reloads", flush=True)
         await browser.close()
     await asyncio.sleep(10)  # shutdown requests from the last closed tabs
     out["kernels_alive_after_tabs_closed"] = len(kernels(server))
@@ -186,7 +194,9 @@ async def run(args: argparse.Namespace, base: str, server: subprocess.Popen) -> 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--soak", type=int, default=0, help="visits in each soak run (0: no soak)")
+    parser.add_argument("--soak", type=int, default=0, help="visits in the one-tab-at-a-time soak run (0: none)")
+    parser.add_argument("--soak-parallel", type=int, default=None,
+                        help="visits in the 4-tabs-at-once soak run (default: the same as --soak)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="cgtkit-bench-"))
@@ -216,8 +226,7 @@ def main() -> None:
     print(f"server log: {log_path}")
 
 
-def report(result: dict, args: argparse.Namespace) -> None:
-    times = result["first_paint"]
+def report_first_paint(times: dict[str, list[float]], args: argparse.Namespace) -> None:
     floor = statistics.median(times["floor: one-slider notebook"])
     print(f"First paint in Chromium, fresh context per view, median of {args.repeat}, {os.cpu_count()} CPUs")
     print(f"{'entry':40s} {'median s':>9s} {'min s':>7s} {'ratio to floor':>15s} {'views':>6s}")
@@ -227,14 +236,17 @@ def report(result: dict, args: argparse.Namespace) -> None:
             print(f"{name:40s} {med:9.2f} {min(values):7.2f} {med / floor:15.2f} {len(values):6d}")
         else:
             print(f"{name:40s} {'stalled':>9s}")
+    sys.stdout.flush()
+
+
+def report_navigation(navigation: dict[str, float]) -> None:
     print("In-app navigation (click to widgets visible), one tab:")
-    for label, seconds in result["navigation"].items():
+    for label, seconds in navigation.items():
         print(f"  {label:40s} {seconds:6.2f} s")
-    print("Kernel RSS with one tab open on every page (MB): " + ", ".join(f"{r:.0f}" for r in result["kernel_rss_mb"]))
-    for key in ("soak_sequential", "soak_parallel_4"):
-        if key in result:
-            s = result[key]
-            print(f"{key}: {s['visits']} visits, {s['stalls']} stalls, {s['watchdog_reloads']} watchdog reloads")
+    sys.stdout.flush()
+
+
+def report(result: dict, args: argparse.Namespace) -> None:
     print(f"kernels alive 10 s after every tab was closed: {result['kernels_alive_after_tabs_closed']}")
 
 

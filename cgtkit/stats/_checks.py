@@ -31,6 +31,10 @@ from cgtkit.errors import InsufficientDataError
 #: The scales the interval functions work on (the values of ``cgtkit.vocab.Scale``).
 SCALES = ("normal", "log")
 
+#: Values whose spread is at most this fraction of their magnitude count as identical:
+#: their standard deviation would be rounding error (doubles carry about 16 digits).
+IDENTICAL_RTOL = 1e-10
+
 
 def check_n(n: object, *, minimum: int = 2, what: str = "n (number of lots)") -> int:
     """``n`` as an int: not a whole number is a ValueError, too few lots is a data problem."""
@@ -121,3 +125,40 @@ def log_values(x: np.ndarray) -> np.ndarray:
             f"is {float(x[i])} (non-positive). Use scale='normal', or correct the value."
         )
     return np.log(x)
+
+
+def all_identical(x: np.ndarray, rtol: float = IDENTICAL_RTOL) -> bool:
+    """True when the values are equal up to rounding: spread <= ``rtol`` times their largest magnitude.
+
+    Judged on the values as given (for a log-normal attribute, before taking
+    logs, where the same rule bounds the spread of the logs).
+
+    >>> all_identical(np.array([1.0, 1.0 + 1e-15, 1.0])), all_identical(np.array([1.0, 1.0001]))
+    (True, False)
+    >>> all_identical(np.array([0.0, 0.0])), all_identical(np.array([-1e-300, 1e-300]))
+    (True, False)
+    """
+    x = np.asarray(x, dtype=float)
+    if x.size == 0:
+        return True
+    hi, lo = float(np.max(x)), float(np.min(x))
+    magnitude = max(abs(hi), abs(lo))
+    return (hi - lo) <= rtol * magnitude if magnitude > 0.0 else True
+
+
+def mean_sd(y: np.ndarray) -> tuple[float, float]:
+    """Mean and sample SD (``n - 1`` divisor) without overflow or underflow for any finite values.
+
+    The values are scaled by a power of two near their largest magnitude
+    first, so that squares neither overflow (values near 1e308) nor underflow
+    (values near 1e-300).
+
+    >>> mean_sd(np.array([1e308, 1.5e308, 1.7e308]))[0] > 1e308
+    True
+    """
+    y = np.asarray(y, dtype=float)
+    magnitude = float(np.max(np.abs(y)))
+    e = math.frexp(magnitude)[1] if magnitude > 0.0 else 0
+    z = np.ldexp(y, -e)
+    with np.errstate(over="ignore"):  # an SD past 1.8e308 becomes inf (and the limits are refused)
+        return float(np.ldexp(np.mean(z), e)), float(np.ldexp(np.std(z, ddof=1), e))

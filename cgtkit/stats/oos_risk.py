@@ -45,9 +45,11 @@ from cgtkit.stats._checks import check_n, check_sided
 __all__ = [
     "OosRiskResult",
     "future_lot_oos_probability",
+    "future_lot_oos_probability_limits",
     "nonparametric_any_outside",
     "oos_risk_table",
     "prob_any_oos",
+    "prob_any_oos_limits",
 ]
 
 #: Quadrature resolution: trapezoid nodes in log(chi-square) x Gauss-Hermite
@@ -251,9 +253,16 @@ def _grid(n: int, n_log_chi2: int, n_hermite: int) -> tuple[np.ndarray, ...]:
 
 def _prob_outside(xbar: np.ndarray, s: np.ndarray, k: float, sided: int) -> np.ndarray:
     """P(one new standard-normal lot is outside xbar +/- k s), elementwise."""
-    q = special.ndtr(-(xbar + k * s))
-    if sided == 2:
-        q = q + special.ndtr(xbar - k * s)
+    return _prob_outside_limits(xbar, s, k if sided == 2 else None, k)
+
+
+def _prob_outside_limits(xbar: np.ndarray, s: np.ndarray, k_low: float | None, k_high: float | None) -> np.ndarray:
+    """P(one new standard-normal lot is below xbar - k_low s or above xbar + k_high s); None: open side."""
+    q = np.zeros(np.broadcast_shapes(np.shape(xbar), np.shape(s)))
+    if k_high is not None:
+        q = q + special.ndtr(-(xbar + k_high * s))
+    if k_low is not None:
+        q = q + special.ndtr(xbar - k_low * s)
     return np.minimum(q, 1.0)
 
 
@@ -264,8 +273,14 @@ def _any_of_m(q: np.ndarray, m: int) -> np.ndarray:
 
 
 def _integrate(n: int, k: float, m: int, sided: int, n_log_chi2: int, n_hermite: int) -> float:
+    return _integrate_limits(n, k if sided == 2 else None, k, m, n_log_chi2, n_hermite)
+
+
+def _integrate_limits(
+    n: int, k_low: float | None, k_high: float | None, m: int, n_log_chi2: int, n_hermite: int
+) -> float:
     s, w_s, xbar, w_x = _grid(n, n_log_chi2, n_hermite)
-    q = _prob_outside(xbar[None, :], s[:, None], k, sided)
+    q = _prob_outside_limits(xbar[None, :], s[:, None], k_low, k_high)
     return float(w_s @ _any_of_m(q, m) @ w_x)
 
 
@@ -407,6 +422,70 @@ def prob_any_oos(
         note=_note(probability, n, k, m, sided),
         reference=_REFERENCE,
     )
+
+
+def _check_limits_k(k_low: object, k_high: object) -> tuple[float | None, float | None]:
+    out = []
+    for name, k in (("k_low", k_low), ("k_high", k_high)):
+        if k is None:
+            out.append(None)
+            continue
+        if isinstance(k, bool) or not isinstance(k, numbers.Real) or not math.isfinite(float(k)):
+            raise ValueError(
+                f"{name} (SDs from the mean to the limit) must be a finite number, or None for an open side; "
+                f"got {k!r}."
+            )
+        out.append(float(k))
+    lo, hi = out
+    if lo is None and hi is None:
+        raise ValueError("Give k_low, k_high or both: limits need at least one side.")
+    if lo is not None and hi is not None and lo + hi <= 0.0:
+        raise ValueError(f"The lower limit must lie below the upper one (k_low + k_high > 0); got {lo} and {hi}.")
+    return lo, hi
+
+
+def future_lot_oos_probability_limits(n: int, k_low: float | None, k_high: float | None) -> float:
+    """Probability that the next lot falls outside limits ``mean - k_low sd`` / ``mean + k_high sd``.
+
+    Like :func:`future_lot_oos_probability` for limits that are not the same
+    number of SDs from the mean on both sides (a limit moved to a physical
+    bound, say); ``None`` is an open side. Exact via Student's t:
+    ``t.cdf(-k_low / sqrt(1 + 1/n)) + t.cdf(-k_high / sqrt(1 + 1/n))``.
+
+    Examples
+    --------
+    >>> future_lot_oos_probability_limits(10, 3.0, 3.0) == future_lot_oos_probability(10, 3.0)
+    True
+    >>> round(future_lot_oos_probability_limits(10, None, 3.0), 4)
+    0.0094
+    """
+    n = check_n(n)
+    lo, hi = _check_limits_k(k_low, k_high)
+    scale = 1.0 / math.sqrt(1.0 + 1.0 / n)
+    p = 0.0
+    for k in (lo, hi):
+        if k is not None:
+            p += float(special.stdtr(n - 1, -k * scale))
+    return min(p, 1.0)
+
+
+def prob_any_oos_limits(n: int, m_future: int, *, k_low: float | None, k_high: float | None) -> float:
+    """Probability that at least one of ``m_future`` lots falls outside ``mean - k_low sd`` / ``mean + k_high sd``.
+
+    :func:`prob_any_oos` (integration) for limits that need not be symmetric;
+    ``None`` is an open side. Averaged over the sampling distribution of the
+    mean and SD of the ``n`` lots, for an unchanged normal process: the
+    procedure's average risk, not the risk of one particular pair of limits.
+
+    Examples
+    --------
+    >>> abs(prob_any_oos_limits(10, 100, k_low=3.0, k_high=3.0) - prob_any_oos(10, 3.0, 100).probability) < 1e-12
+    True
+    """
+    n = check_n(n)
+    m = _check_m(m_future)
+    lo, hi = _check_limits_k(k_low, k_high)
+    return min(max(_integrate_limits(n, lo, hi, m, _N_LOG_CHI2, _N_HERMITE), 0.0), 1.0)
 
 
 def oos_risk_table(

@@ -15,8 +15,9 @@ at least that proportion; limits are ``low`` and ``high`` like
 
 Everything here is a pure function of numbers: no widgets, no files, no
 attribute metadata. Only :mod:`scipy.special` is imported with the module
-(scipy.stats costs about a second to import); scipy.optimize and scipy.stats
-are imported by the functions that need them, on first use.
+(scipy.stats costs about a second to import and is not used); scipy.optimize
+is imported by the function that needs it, on first use. Censored results
+("<LOQ") are handled by :mod:`cgtkit.stats.censored`.
 
 References
 ----------
@@ -59,6 +60,7 @@ from scipy import special
 
 from cgtkit.errors import InsufficientDataError
 from cgtkit.stats._checks import (
+    all_identical,
     as_finite_1d,
     check_n,
     check_probability,
@@ -66,10 +68,18 @@ from cgtkit.stats._checks import (
     check_side,
     check_sided,
     log_values,
+    mean_sd,
+)
+from cgtkit.stats.censored import (
+    DEFAULT_N_BOOT,
+    DEFAULT_SEED,
+    censored_tolerance_factor,
+    fit_censored_normal,
 )
 from cgtkit.stats.oos_risk import nonparametric_any_outside
 
 __all__ = [
+    "CensoredToleranceInterval",
     "NonparametricToleranceInterval",
     "ToleranceInterval",
     "clear_cache",
@@ -477,6 +487,9 @@ class ToleranceInterval:
         none were censored).
     reference : str
         Literature reference for the method.
+
+    With censored results the interval is a :class:`CensoredToleranceInterval`
+    (``method="bootstrap"``), which also says how ``k`` was calibrated.
     """
 
     low: float | None
@@ -506,6 +519,41 @@ class ToleranceInterval:
         return _interval_frame(self)
 
 
+@dataclass(frozen=True)
+class CensoredToleranceInterval(ToleranceInterval):
+    """A normal tolerance interval from results some of which are censored.
+
+    ``mean`` and ``sd`` come from the censored-normal maximum-likelihood fit
+    (``sd`` rescaled by ``sqrt(n / (n - 1))``), and ``k`` from the calibrated
+    parametric bootstrap of :func:`cgtkit.stats.censored.censored_tolerance_factor`
+    (``method == "bootstrap"``). The extra attributes say how:
+
+    Attributes
+    ----------
+    n_boot, seed : int
+        Simulated data sets and their seed (the same data give the same k).
+    calibrated_level : float
+        Bootstrap quantile level used after calibration.
+    k_complete : float
+        The factor for ``n`` complete lots (what the plug-in approach uses).
+    confidence_of_k_complete : float
+        The confidence ``k_complete`` would really have with this censoring.
+    loq_left, loq_right : tuple of float
+        Each lot's limits of quantitation, standardised by the fit
+        (``(LOQ - mean) / sigma``; infinite: none): with ``n``, ``n_boot`` and
+        ``seed`` they give the simulated data sets again, e.g. for the false-OOS
+        risk (:func:`cgtkit.stats.censored.censored_prob_any_oos`).
+    """
+
+    n_boot: int
+    seed: int
+    calibrated_level: float
+    k_complete: float
+    confidence_of_k_complete: float
+    loq_left: tuple[float, ...]
+    loq_right: tuple[float, ...]
+
+
 _CENSOR_CODES = ("none", "left", "right")
 
 
@@ -518,7 +566,10 @@ def mean_k_sd_limits(
     ``scale="log"``, whose limits are back-transformed with ``exp``). A
     one-sided limit leaves the other side open (``None``). Shared by the
     tolerance interval and by fixed-``k`` rules such as mean +/- 3 SD, so that
-    both back-transform the same way.
+    both back-transform the same way. A limit beyond the range of floating-point
+    numbers (``exp`` of more than about 709) raises
+    :class:`cgtkit.errors.InsufficientDataError` with a sentence, not an
+    OverflowError or an infinite limit; only the sides asked for are computed.
 
     Examples
     --------
@@ -530,23 +581,28 @@ def mean_k_sd_limits(
     sided = check_sided(sided)
     side_used = check_side(side) if sided == 1 else None
     scale = check_scale(scale)
-    lo_t, hi_t = mean - k * sd, mean + k * sd
-    if scale == "log":
-        lo_t, hi_t = math.exp(lo_t), math.exp(hi_t)
-    low: float | None = None if side_used == "upper" else float(lo_t)
-    high: float | None = None if side_used == "lower" else float(hi_t)
+    low = None if side_used == "upper" else _back_transform(mean - k * sd, scale)
+    high = None if side_used == "lower" else _back_transform(mean + k * sd, scale)
     return low, high
 
 
-def _censored_normal_fit(uncensored: np.ndarray, left: np.ndarray, right: np.ndarray) -> tuple[float, float]:
-    """Maximum-likelihood (mean, sd) of normal data with left/right-censored values.
-
-    scipy.stats is imported here, on the first censored data set, not with
-    this module: it costs about a second to import and nothing else needs it.
-    """
-    from scipy import stats
-
-    return stats.norm.fit(stats.CensoredData(uncensored=uncensored, left=left, right=right))
+def _back_transform(value: float, scale: str) -> float:
+    """A limit in the units of the data; one no float can hold is a data problem, said in words."""
+    value = float(value)
+    if scale == "log":
+        if value > 709.78 or value < -745.13:  # exp overflows / underflows to 0 (OverflowError in math.exp)
+            raise InsufficientDataError(
+                f"A limit would be e^{value:.4g}, beyond the range of numbers the computer can hold "
+                f"(about 1e-308 to 1e308). Express the results in other units (e.g. 10^9 vg/mL instead of "
+                f"vg/mL) and repeat."
+            )
+        value = math.exp(value)
+    if not math.isfinite(value):
+        raise InsufficientDataError(
+            "A limit would be beyond the largest number the computer can hold (about 1.8e308). Express the "
+            "results in other units (e.g. 10^9 instead of single units) and repeat."
+        )
+    return value
 
 
 def _parse_censoring(censored: object, n: int) -> np.ndarray:
@@ -583,6 +639,9 @@ def normal_tolerance_interval(
     scale: str = "normal",
     censored: Sequence[str] | None = None,
     side: str = "upper",
+    *,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = DEFAULT_SEED,
 ) -> ToleranceInterval:
     """Tolerance interval ``mean +/- k * sd`` assuming normal (or log-normal) lots.
 
@@ -598,7 +657,8 @@ def normal_tolerance_interval(
     sided : {1, 2}, default 2
         Two-sided interval or one-sided limit.
     method : {"exact", "howe", "guenther"}, default "exact"
-        How ``k`` is computed; see :func:`tolerance_factor`.
+        How ``k`` is computed when nothing is censored; see
+        :func:`tolerance_factor`.
     scale : {"normal", "log"}, default "normal"
         ``"log"`` analyses the natural logarithm of the values (all must be
         > 0) and back-transforms the limits with ``exp``: use it for
@@ -607,14 +667,18 @@ def normal_tolerance_interval(
         Censoring status of each value: ``"left"`` means the true value is
         at or below the reported value (e.g. "<LOQ"), ``"right"`` at or
         above it. If any value is censored the mean and standard deviation
-        are maximum-likelihood estimates from
-        :class:`scipy.stats.CensoredData` (standard deviation rescaled by
-        ``sqrt(n / (n - 1))`` so that it equals the usual ``sd`` when nothing
-        is censored) and ``k`` for ``n`` lots is applied: an approximation
-        stated in ``censoring_note``.
+        are maximum-likelihood estimates for censored normal data (standard
+        deviation rescaled by ``sqrt(n / (n - 1))`` so that it equals the
+        usual ``sd`` when nothing is censored) and ``k`` is calibrated by
+        parametric bootstrap with the same ``n`` and limits of quantitation
+        (:func:`cgtkit.stats.censored.censored_tolerance_factor`), so that
+        the stated confidence holds; ``method`` is then ``"bootstrap"`` and
+        the result a :class:`CensoredToleranceInterval`.
     side : {"upper", "lower"}, default "upper"
         For ``sided=1``: an upper limit (maximum) or a lower limit (minimum).
         Ignored for ``sided=2``.
+    n_boot, seed : int
+        Simulated data sets and their seed, for censored data only.
 
     Returns
     -------
@@ -625,8 +689,10 @@ def normal_tolerance_interval(
     ------
     cgtkit.errors.InsufficientDataError
         Problems in the data: fewer than 2 values, non-finite values, all
-        values identical, a non-positive value with ``scale="log"``, every
-        value censored, fewer than 2 uncensored values.
+        values identical (up to rounding), a non-positive value with
+        ``scale="log"``, every value censored, fewer than 2 different
+        uncensored values, too much censoring for the bootstrap, limits
+        beyond the range of floating-point numbers.
     ValueError
         Invalid settings (coverage, confidence, sided, side, method, scale,
         censoring codes).
@@ -644,6 +710,11 @@ def normal_tolerance_interval(
     >>> ti = normal_tolerance_interval([98.1, 101.2, 99.5, 100.4, 97.9, 100.9])
     >>> round(ti.k, 3), round(ti.low, 2), round(ti.high, 2)
     (4.422, 93.41, 105.92)
+    >>> ti = normal_tolerance_interval([10, 10, 14, 25, 12, 31, 18, 10, 22, 16], scale="log", sided=1,
+    ...                                censored=["left", "left", "none", "none", "none", "none", "none", "left",
+    ...                                          "none", "none"])
+    >>> ti.method, ti.k > ti.k_complete
+    ('bootstrap', True)
     """
     coverage = check_probability(coverage, "coverage")
     confidence = check_probability(confidence, "confidence")
@@ -657,72 +728,48 @@ def normal_tolerance_interval(
     codes = _parse_censoring(censored, n)
     y = log_values(x) if scale == "log" else x
 
-    is_unc = codes == "none"
-    n_censored = int(n - is_unc.sum())
-    censoring_note = ""
+    n_censored = int(np.sum(codes != "none"))
     if n_censored == 0:
-        if np.all(y == y[0]):
+        if all_identical(x):
             raise InsufficientDataError(
-                f"All {n} values are identical, so there is no lot-to-lot variability to "
+                f"All {n} values are identical (up to rounding), so there is no lot-to-lot variability to "
                 f"estimate and a tolerance interval cannot be computed (it needs variability). "
                 f"Add results from more lots, or set a fixed limit justified by other data "
                 f"(e.g. assay capability or platform knowledge)."
             )
-        mean = float(np.mean(y))
-        sd = float(np.std(y, ddof=1))
-    else:
-        if n_censored == n:
-            raise InsufficientDataError(
-                f"All {n} values are censored (reported only as '<' or '>' a limit), so the "
-                f"mean and spread cannot be estimated. At least 2 measured (uncensored) values "
-                f"are needed; consider a limit based on the LOQ itself instead."
-            )
-        y_unc = y[is_unc]
-        if y_unc.size < 2 or np.all(y_unc == y_unc[0]):
-            raise InsufficientDataError(
-                f"Only {y_unc.size} distinct measured (uncensored) value(s) among {n} lots; "
-                f"estimating the spread with censored results needs at least 2 different "
-                f"measured values. Add lots with quantifiable results."
-            )
-        loc, scl = _censored_normal_fit(y_unc, y[codes == "left"], y[codes == "right"])
-        mean = float(loc)
-        sd = float(scl) * math.sqrt(n / (n - 1.0))
-        if not (math.isfinite(mean) and math.isfinite(sd) and sd > 0.0):
-            raise InsufficientDataError(
-                "The censored-data fit did not converge to a usable mean and standard "
-                "deviation. Check the censoring codes, or add lots with measured values."
-            )
-        n_left = int(np.sum(codes == "left"))
-        n_right = int(np.sum(codes == "right"))
-        censoring_note = (
-            f"{n_censored} of {n} values were censored ({n_left} reported as below a limit, "
-            f"{n_right} as above). Mean and standard deviation were estimated by maximum "
-            f"likelihood for censored normal data{' on the log scale' if scale == 'log' else ''}"
-            f" and the tolerance factor for n = {n} lots was applied as if none were censored. "
-            f"This is an "
-            f"approximation: the true confidence level may differ from the stated one, more so "
-            f"the larger the censored fraction."
+        mean, sd = mean_sd(y)
+        k = tolerance_factor(n, coverage, confidence, sided=sided, method=method)
+        low, high = mean_k_sd_limits(mean, sd, k, sided=sided, side=side_used or "upper", scale=scale)
+        return ToleranceInterval(
+            low=low, high=high, mean=mean, sd=sd, n=n, k=float(k), coverage=coverage,
+            confidence_level=confidence, sided=sided, side=side_used, method=method, scale=scale,
+            n_censored=0, censoring_note="", reference=_REFERENCES[(method, sided)],
         )
 
-    k = tolerance_factor(n, coverage, confidence, sided=sided, method=method)
-    low, high = mean_k_sd_limits(mean, sd, k, sided=sided, side=side_used or "upper", scale=scale)
-
-    return ToleranceInterval(
-        low=low,
-        high=high,
-        mean=mean,
-        sd=sd,
-        n=n,
-        k=float(k),
-        coverage=coverage,
-        confidence_level=confidence,
-        sided=sided,
-        side=side_used,
-        method=method,
-        scale=scale,
-        n_censored=n_censored,
-        censoring_note=censoring_note,
-        reference=_REFERENCES[(method, sided)],
+    if np.sum(codes == "none") >= 2 and all_identical(x[codes == "none"]):
+        # (fit_censored_normal would refuse too; say it with the values as given, before taking logs)
+        raise InsufficientDataError(
+            f"Only 1 distinct measured (uncensored) value(s) among {n} lots; estimating the spread with "
+            f"censored results needs at least 2 different measured values. Add lots with quantifiable results."
+        )
+    fit = fit_censored_normal(y, list(codes))
+    factor = censored_tolerance_factor(
+        n, coverage, confidence, sided=sided, side=side_used or "upper",
+        loq_left=fit.loq_left, loq_right=fit.loq_right, n_boot=n_boot, seed=seed,
+    )
+    low, high = mean_k_sd_limits(fit.mean, fit.sd, factor.k, sided=sided, side=side_used or "upper", scale=scale)
+    censoring_note = (
+        f"{n_censored} of {n} values were censored ({fit.n_left} reported as below a limit, {fit.n_right} as "
+        f"above). Mean and standard deviation were estimated by maximum likelihood for censored normal "
+        f"data{' on the log scale' if scale == 'log' else ''}. {factor.note}"
+    )
+    return CensoredToleranceInterval(
+        low=low, high=high, mean=fit.mean, sd=fit.sd, n=n, k=factor.k, coverage=coverage,
+        confidence_level=confidence, sided=sided, side=side_used, method="bootstrap", scale=scale,
+        n_censored=n_censored, censoring_note=censoring_note, reference=factor.reference,
+        n_boot=factor.n_boot, seed=factor.seed, calibrated_level=factor.calibrated_level,
+        k_complete=factor.k_complete, confidence_of_k_complete=factor.confidence_of_k_complete,
+        loq_left=fit.loq_left, loq_right=fit.loq_right,
     )
 
 

@@ -134,6 +134,10 @@ class CommercialSpecificationsModel(SelectionPageModel):
             raise InsufficientDataError(
                 f"{self.result.data.spec.label} has a fixed safety requirement: there is no computed criterion "
                 "to accept.")
+        if not getattr(c, "ok", True):
+            raise InsufficientDataError(
+                f"'{c.label}' reaches the attribute's physical bound: it is not a tolerance limit and cannot be "
+                "accepted as one. Choose another candidate, or add lots.")
         if not justification.strip():
             raise InsufficientDataError("Write a justification (the draft can be edited, not left empty).")
         cs, data = self.result.candidates, self.result.data

@@ -44,7 +44,8 @@ def about_html(data: AttributeData) -> str:
     spec = data.spec
     if spec.kind is AttributeKind.SAFETY_FIXED:
         return fixed_requirement_html(spec)
-    side_text = "two-sided limits" if spec.limit_side.sided == 2 else f"a {spec.limit_side.value} limit only"
+    side_text = {"two_sided": "two-sided limits", "lower": "a lower limit only", "upper": "an upper limit only"}[
+        spec.limit_side.value]
     censored = int(data.lots["censoring"].ne("none").sum())
     extra = ""
     if spec.safety_discussion:

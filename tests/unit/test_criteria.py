@@ -22,7 +22,10 @@ from cgtkit.analyses.specifications import (
     attribute_data,
     candidate_criteria,
     investigational_proposal,
+    probability_text,
+    proposals_frame,
 )
+from cgtkit.stats.oos_risk import future_lot_oos_probability, prob_any_oos, prob_any_oos_limits
 from cgtkit.stats.tolerance import tolerance_factor
 
 
@@ -210,3 +213,124 @@ def test_replay_readings_are_typed_and_rendered() -> None:
     assert render_reading(last) == "No later lots yet to test these criteria."
     moved = CheckpointReading(Reading.LIMITS_MOVED, n_lots=20, width_change=-0.4)
     assert render_reading(moved).startswith("Limits from 20 lots are 40% narrower than at the previous checkpoint")
+
+
+# -- issue #15: physical bounds, geometric labels, wording, censored risk, edge cases -----------------
+
+
+def test_proposal_at_a_physical_bound_is_not_offered_as_a_tolerance_limit() -> None:
+    # issue #15.4: viability [92, 70, 85] used to give "not less than 0.0 %" with a tolerance-interval rationale
+    p = investigational_proposal(_data([92.0, 70.0, 85.0], "viability"))
+    assert not p.ok and p.at_bound == ("lower",)
+    assert p.problem and "physical bound" in p.problem and "no tolerance limit is proposed" in p.problem
+    assert p.basis == "physical bound" and p.low == 0.0  # the value shown at the bound, for information only
+    # its risk is that of the limit shown (at 0 %), not the nominal risk of the tolerance limit
+    k_tolerance = tolerance_factor(3, 0.99, 0.95, sided=1)
+    assert p.next_lot_outside > future_lot_oos_probability(3, k_tolerance, sided=1)
+    frame = proposals_frame([p])
+    assert frame.loc[0, "ok"] == False and frame.loc[0, "at_bound"] == "lower"  # noqa: E712
+    usable = investigational_proposal(_data([92.0, 90.0, 91.5, 89.0], "viability"))
+    assert usable.ok and usable.at_bound == () and usable.low > 0
+
+
+def test_candidate_at_a_physical_bound_says_so_and_its_risk_is_for_the_limit_shown() -> None:
+    data = _data([97, 80, 99], "viability")
+    cs = candidate_criteria(data)
+    c = cs.get("ti_99_99")
+    assert c.at_bound == ("lower",) and not c.ok and c.k is None
+    assert "physical bound" in c.label and "not a tolerance limit" in c.label and "physical bound" in c.method
+    values = data.values
+    k_shown = (values.mean() - 0.0) / values.std(ddof=1)  # the limit shown, 0 %, in SDs below the mean
+    for m in cs.horizons:
+        assert c.risk[m] == pytest.approx(prob_any_oos_limits(3, m, k_low=k_shown, k_high=None), rel=1e-9)
+        assert c.risk[m] > prob_any_oos(3, tolerance_factor(3, 0.99, 0.99, sided=1), m, sided=1).probability
+    assert cs.get("ti_95_95").ok and cs.get("ti_95_95").k is not None
+    frame = cs.to_frame()
+    assert frame.set_index("key").loc["ti_99_99", "at_bound"] == "lower"
+
+
+def test_a_limit_is_never_clipped_inside_the_observed_range() -> None:
+    # a result just past the physical bound (-0.3 % of a percentage): the limit stays at or beyond it
+    values = [-0.3, 40.0, 62.0, 20.0]
+    cs = candidate_criteria(_data(values, "transduction_efficiency"))
+    for c in cs.candidates:
+        assert c.low is None or c.low <= min(values), c.key
+    assert cs.get("ti_99_99").low == -0.3 and "lower" in cs.get("ti_99_99").at_bound
+
+
+def test_three_sd_on_a_lognormal_attribute_is_geometric() -> None:
+    rng = np.random.default_rng(1)
+    values = np.exp(rng.normal(np.log(1.8), 0.3, 12))
+    upper = candidate_criteria(_data(values, "vector_copy_number")).get("mean_3sd")
+    assert upper.label == "Geometric mean × geometric SD³"
+    assert "geometric mean" in upper.method and "geometric SD" in upper.method
+    logs = np.log(values)
+    gm, gsd = np.exp(logs.mean()), np.exp(logs.std(ddof=1))
+    assert upper.high == pytest.approx(gm * gsd**3)
+    both = candidate_criteria(_data(values * 1e12, "vector_genome_titer")).get("mean_3sd")
+    assert both.label == "Geometric mean ×/÷ geometric SD³"
+    assert both.low == pytest.approx(gm * 1e12 / gsd**3) and both.high == pytest.approx(gm * 1e12 * gsd**3)
+    normal = candidate_criteria(_data([97.0, 99.5, 92.0, 99.9, 95.0], "cd3_purity")).get("mean_3sd")
+    assert normal.label == "Mean − 3 SD" and "geometric" not in normal.method
+
+
+def test_risk_wording_says_it_is_the_procedures_average_risk(car_t: pd.DataFrame) -> None:
+    cs = candidate_criteria(attribute_data(car_t, get_attribute("viability"), ["clinical", "ppq"]))
+    for c in cs.candidates:
+        assert "average risk" in c.risk_basis and "not the risk of these particular limits" in c.risk_basis, c.key
+        assert not c.risk_approximate
+    p = investigational_proposal(attribute_data(car_t, get_attribute("viability"), ["engineering", "clinical"]))
+    assert "covering at least 99% of lots with 95% confidence" in p.rationale
+    assert "average risk" in p.rationale and "not that of these particular limits" in p.rationale
+    assert probability_text(0.0004) == "<0.1%" and probability_text(0.0) == "<0.1%"
+
+
+def test_lot_types_are_named_as_selected(car_t: pd.DataFrame) -> None:
+    p = investigational_proposal(attribute_data(car_t, get_attribute("viability"), ["clinical", "ppq"]))
+    assert "27 clinical/PPQ lots" in p.rationale and "engineering" not in p.rationale
+
+
+def test_numeric_safety_results_are_not_counted_as_passing(car_t: pd.DataFrame) -> None:
+    # issue #15.7: endotoxin results are numbers never compared with the (dose-derived) limit
+    p = investigational_proposal(attribute_data(car_t, get_attribute("endotoxin"), ["engineering", "clinical"]))
+    assert p.ok and "failing" not in p.rationale and "passing" not in p.rationale
+    assert "numeric result(s)" in p.rationale and "not compared with the requirement" in p.rationale
+
+
+def test_censored_results_give_calibrated_limits_and_approximate_risks() -> None:
+    aav = load_lots(data_dir() / "examples" / "aav_lots.csv")
+    data = attribute_data(aav, get_attribute("residual_hcdna"), ["engineering", "clinical"])
+    assert (data.lots["censoring"] != "none").sum() == 2
+    cs = candidate_criteria(data)
+    for key in ("ti_95_95", "ti_99_95", "ti_99_99", "mean_3sd"):
+        c = cs.get(key)
+        assert c.risk_approximate and "approximate" in c.risk_basis, key
+    ti = cs.get("ti_99_95")
+    assert "bootstrap" in ti.method and ti.k > tolerance_factor(10, 0.99, 0.95, sided=1)
+    assert not cs.get("range").risk_approximate
+    assert any("approximate" in note for note in cs.notes)
+    assert any("calibrated parametric bootstrap" in note for note in cs.notes)
+    p = investigational_proposal(data)
+    assert p.ok and p.risk_approximate and "approximate" in p.rationale and "bootstrap" in p.rationale
+
+
+def test_non_positive_value_on_the_log_scale_names_the_lot() -> None:
+    # issue #15.8
+    with pytest.raises(InsufficientDataError, match=r"greater than 0 \(positive\), but lot L001 has 0\."):
+        candidate_criteria(_data([1.2, 0.0, 2.0, 1.5], "vector_copy_number"))
+    with pytest.raises(InsufficientDataError, match=r"lot L002 has -0\.4 \(1 other lot"):
+        candidate_criteria(_data([1.2, 1.1, -0.4, 1.5, 0.0], "vector_copy_number"))
+    p = investigational_proposal(_data([1.2, 0.0, 2.0, 1.5], "vector_copy_number"))
+    assert not p.ok and "L001" in p.problem
+
+
+def test_identical_up_to_rounding_and_huge_values_are_refused_in_words() -> None:
+    # issue #15.8
+    with pytest.raises(InsufficientDataError, match="identical"):
+        candidate_criteria(_data([1.0, 1.0 + 1e-15, 1.0], "potency"))
+    with pytest.raises(InsufficientDataError, match="computer can hold"):
+        candidate_criteria(_data([1e308, 1.5e308, 1.7e308], "potency"))
+    p = investigational_proposal(_data([1e308, 1.5e308, 1.7e308], "potency"))
+    assert not p.ok and "computer can hold" in p.problem
+    cs = candidate_criteria(_data([1e300, 1.5e300, 1.7e300, 1.2e300], "potency"))
+    assert all(c.low is None or np.isfinite(c.low) for c in cs.candidates)

@@ -11,9 +11,11 @@ from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.stats.oos_risk import (
     OosRiskResult,
     future_lot_oos_probability,
+    future_lot_oos_probability_limits,
     nonparametric_any_outside,
     oos_risk_table,
     prob_any_oos,
+    prob_any_oos_limits,
 )
 from cgtkit.stats.tolerance import nonparametric_tolerance_interval
 
@@ -124,6 +126,64 @@ def test_result_and_table_frames():
     assert table["probability"].is_monotonic_increasing
     assert table["probability"].iloc[-1] == pytest.approx(r.probability)
     assert (table["probability"] <= table["probability_if_independent"] + 1e-12).all()
+
+
+# ---------------------------------------------------------------------------
+# Limits at different distances from the mean (a side moved to a physical bound)
+# ---------------------------------------------------------------------------
+
+
+def _brute_force_limits(n, k_low, k_high, m, size, seed):
+    """Whole data sets: n lots set mean - k_low sd / mean + k_high sd, the next m are judged."""
+    rng = np.random.default_rng(seed)
+    lots = rng.standard_normal((size, n + m))
+    hist, future = lots[:, :n], lots[:, n:]
+    mean = hist.mean(axis=1, keepdims=True)
+    sd = hist.std(axis=1, ddof=1, keepdims=True)
+    outside = np.zeros(future.shape, dtype=bool)
+    if k_low is not None:
+        outside |= future < mean - k_low * sd
+    if k_high is not None:
+        outside |= future > mean + k_high * sd
+    p = outside.any(axis=1).mean()
+    return p, math.sqrt(p * (1 - p) / size)
+
+
+def test_symmetric_and_one_sided_limits_reduce_to_the_usual_risk():
+    for m in (1, 10, 100):
+        assert prob_any_oos_limits(10, m, k_low=3.0, k_high=3.0) == pytest.approx(
+            prob_any_oos(10, 3.0, m).probability, rel=1e-12)
+        assert prob_any_oos_limits(10, m, k_low=None, k_high=2.5) == pytest.approx(
+            prob_any_oos(10, 2.5, m, sided=1).probability, rel=1e-12)
+        assert prob_any_oos_limits(10, m, k_low=2.5, k_high=None) == pytest.approx(
+            prob_any_oos(10, 2.5, m, sided=1).probability, rel=1e-12)
+    assert future_lot_oos_probability_limits(10, 3.0, 3.0) == pytest.approx(future_lot_oos_probability(10, 3.0))
+    assert future_lot_oos_probability_limits(10, None, 3.0) == pytest.approx(future_lot_oos_probability(10, 3.0, 1))
+
+
+@pytest.mark.parametrize(("n", "k_low", "k_high", "m"), [(5, 1.2, 4.0, 1), (5, 1.2, 4.0, 10), (8, 0.6, None, 5)])
+def test_asymmetric_limits_agree_with_brute_force(n, k_low, k_high, m):
+    p_mc, se = _brute_force_limits(n, k_low, k_high, m, size=200_000, seed=11 + m)
+    assert abs(prob_any_oos_limits(n, m, k_low=k_low, k_high=k_high) - p_mc) < 4 * se
+    if m == 1:
+        assert abs(future_lot_oos_probability_limits(n, k_low, k_high) - p_mc) < 4 * se
+
+
+def test_a_limit_moved_inwards_has_a_larger_risk():
+    # a lower limit moved up to a physical bound (k from 10 to 2) is more often crossed
+    assert prob_any_oos_limits(3, 10, k_low=2.0, k_high=None) > prob_any_oos(3, 10.0, 10, sided=1).probability
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"k_low": None, "k_high": None}, "at least one side"), ({"k_low": -2.0, "k_high": 1.0}, "below the upper"),
+     ({"k_low": float("inf"), "k_high": 1.0}, "finite")],
+)
+def test_asymmetric_limits_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        prob_any_oos_limits(10, 1, **kwargs)
+    with pytest.raises(ValueError, match=match):
+        future_lot_oos_probability_limits(10, kwargs["k_low"], kwargs["k_high"])
 
 
 def test_range_risk_matches_textbook_values() -> None:

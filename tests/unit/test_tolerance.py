@@ -20,6 +20,7 @@ from scipy import integrate, optimize, stats
 from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.stats import tolerance as tol
 from cgtkit.stats.tolerance import (
+    CensoredToleranceInterval,
     NonparametricToleranceInterval,
     ToleranceInterval,
     mean_k_sd_limits,
@@ -379,10 +380,26 @@ def test_censored_values_use_maximum_likelihood():
     assert ti.sd == pytest.approx(sigma * math.sqrt(n / (n - 1)), rel=1e-4)
     assert ti.n_censored == 3
     assert "3 of 8 values were censored" in ti.censoring_note
-    assert "approximation" in ti.censoring_note
-    assert ti.k == pytest.approx(tolerance_factor(8))
+    # issue #15.3: k is calibrated for the censoring (parametric bootstrap), not the plug-in factor
+    # for 8 complete lots, whose real confidence with this censoring is below the stated 95 %
+    assert isinstance(ti, CensoredToleranceInterval) and ti.method == "bootstrap"
+    assert ti.k_complete == pytest.approx(tolerance_factor(8)) and ti.k > ti.k_complete
+    assert ti.confidence_of_k_complete < 0.95
+    assert "calibrated parametric bootstrap" in ti.censoring_note and "Krishnamoorthy" in ti.reference
+    assert (ti.low, ti.high) == (pytest.approx(ti.mean - ti.k * ti.sd), pytest.approx(ti.mean + ti.k * ti.sd))
     # censoring below the LOQ pulls the mean below the naive mean of reported values
     assert ti.mean != pytest.approx(np.mean(y))
+
+
+def test_censored_interval_is_deterministic_and_its_frame_says_how_k_was_made():
+    y = [0.5, 0.5, 1.2, 0.8, 1.9, 0.7, 1.1, 2.6]
+    codes = ["left", "left", "none", "none", "none", "none", "none", "right"]
+    a = normal_tolerance_interval(y, censored=codes, sided=1, side="upper")
+    b = normal_tolerance_interval(y, censored=codes, sided=1, side="upper")
+    assert a == b
+    df = a.to_frame()
+    assert {"n_boot", "seed", "calibrated_level", "k_complete", "confidence_of_k_complete"} <= set(df.columns)
+    assert np.isnan(df["low"].item())
 
 
 def test_censored_codes_all_none_equals_uncensored():
@@ -428,6 +445,46 @@ def test_normal_interval_bad_data(values, kwargs, match):
 )
 def test_normal_interval_bad_input(values, kwargs, match):
     _raises_plain_value_error(lambda: normal_tolerance_interval(values, **kwargs), match)
+
+
+def test_values_equal_up_to_rounding_count_as_identical():
+    # issue #15.8: a spread of 1e-15 is rounding, not lot-to-lot variability (relative tolerance)
+    for values, scale in (([1.0, 1.0 + 1e-15, 1.0], "normal"), ([1.0, 1.0 + 1e-15, 1.0], "log"),
+                          ([1e9, 1e9 + 1e-6, 1e9], "normal")):
+        with pytest.raises(InsufficientDataError, match="identical"):
+            normal_tolerance_interval(values, scale=scale)
+    with pytest.raises(InsufficientDataError, match="at least 2 different measured"):
+        normal_tolerance_interval([0.5, 1.0, 1.0 + 1e-15], censored=["left", "none", "none"])
+    # small values that genuinely differ are not "identical"
+    ti = normal_tolerance_interval([1e-12, 2e-12, 3e-12])
+    assert ti.sd == pytest.approx(1e-12)
+
+
+@pytest.mark.parametrize(
+    ("values", "kwargs"),
+    [
+        ([1e308, 1.5e308, 1.7e308], {}),
+        ([-1.7e308, 1.7e308, 0.0], {}),
+        ([1e300, 1e305, 1e302], {"scale": "log"}),
+        ([1e-300, 1e-305, 1e-302], {"scale": "log"}),
+        ([1e300, 1e305, 1e302], {"scale": "log", "sided": 1, "side": "upper"}),
+    ],
+)
+def test_huge_values_are_refused_in_words(values, kwargs):
+    # issue #15.8: no nan/inf limits and no bare OverflowError
+    with pytest.raises(InsufficientDataError, match="computer can hold"):
+        normal_tolerance_interval(values, **kwargs)
+
+
+def test_large_and_tiny_values_are_computed_stably():
+    base = normal_tolerance_interval(LOTS)
+    for factor in (1e300, 1e-300):
+        ti = normal_tolerance_interval([v * factor for v in LOTS])
+        assert ti.low == pytest.approx(base.low * factor, rel=1e-12)
+        assert ti.high == pytest.approx(base.high * factor, rel=1e-12)
+    # a one-sided lower limit on the log scale never computes the (overflowing) upper side
+    ti = normal_tolerance_interval([1e300, 1e305, 1e302], scale="log", sided=1, side="lower")
+    assert ti.high is None and 0 < ti.low < 1e300
 
 
 def test_mean_k_sd_limits_back_transform_like_the_interval():

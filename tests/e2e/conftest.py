@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,32 +62,35 @@ def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> N
     raise RuntimeError(f"Voila did not answer at {url} within {timeout} s")
 
 
+@contextmanager
+def serve(args: list[str], env: dict[str, str], log_path: Path, ready_path: str, timeout: float = 60.0) -> Iterator[str]:
+    """Run a local server (``python -m <args>`` with ``--port``) until the block ends; yields its base URL."""
+    port = _free_port()
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", *args, f"--port={port}"], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(url + ready_path, proc, timeout=timeout)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a cgtkit app started the way ``make app`` starts it."""
-    port = _free_port()
     workdir = tmp_path_factory.mktemp("voila")
     env = dict(os.environ, CGTKIT_WORKBOOK=str(workdir / "workbook.json"))
     env.pop("CGTKIT_STRICT", None)  # the app shows friendly errors, as for users
-    log = open(workdir / "voila.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cgtkit.app", f"--port={port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url + "/", proc)
-        yield url
+        with serve(["cgtkit.app"], env, workdir / "voila.log", "/") as url:
+            yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "voila.log").write_text((workdir / "voila.log").read_text())
 

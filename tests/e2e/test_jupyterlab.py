@@ -4,41 +4,25 @@ navigation switches pages inside the output (no reload of Lab, no other notebook
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import ROOT, _free_port, _wait_until_up, screenshot
+from tests.e2e.conftest import ROOT, screenshot, serve
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def lab_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
     work = tmp_path_factory.mktemp("lab")
     env = dict(os.environ, CGTKIT_WORKBOOK=str(work / "workbook.json"), JUPYTER_CONFIG_DIR=str(work / "config"),
                JUPYTER_RUNTIME_DIR=str(work / "runtime"))
-    log = open(work / "lab.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-         "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={ROOT}", "--allow-root",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url + "/api", proc, timeout=90)
+    args = ["jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", "--ServerApp.token=", "--ServerApp.password=",
+            f"--ServerApp.root_dir={ROOT}", "--allow-root", "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    with serve(args, env, work / "lab.log", "/api", timeout=90) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_a_page_notebook_runs_the_app_in_jupyterlab(page, lab_url: str) -> None:  # noqa: ANN001

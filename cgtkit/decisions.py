@@ -144,6 +144,8 @@ class DecisionBase(_Frozen):
     justification: str = Field(description="The user's justification: the one piece of prose a decision stores.")
     superseded: tuple[dict[str, Any], ...] = Field(
         default=(), description="The earlier decisions (as saved) this one replaced for the same attributes: its history.")
+    review: str | None = Field(
+        default=None, description="Why the decision needs a review (e.g. its data set was replaced); None when current.")
 
     @property
     def flexibility_ids(self) -> tuple[str, ...]:
@@ -411,7 +413,8 @@ def label(decision: DecisionBase) -> str:
     """A one-line label for choosing the decision in a list: when, what about, which flexibility."""
     attributes = list(dict.fromkeys(r["attribute"] for r in rows(decision)))
     subject = attributes[0] if len(attributes) == 1 else f"{len(attributes)} attributes"
-    return f"{when(decision)} — {subject} — {', '.join(decision.flexibility_ids)}"
+    flag = "[to review] " if decision.review else ""
+    return f"{flag}{when(decision)} — {subject} — {', '.join(decision.flexibility_ids)}"
 
 
 # commercial criterion

@@ -319,6 +319,18 @@ class Session(BaseModel):
                           for d in self.decisions)
         return self.model_copy(update={"datasets": datasets, "decisions": decisions})
 
+    def with_dataset_replaced(self, name: str, frame: pd.DataFrame, source: str) -> Session:
+        """Data set ``name`` replaced by a corrected file (same name); every decision computed from it
+        is flagged for review, since its numbers came from the previous data."""
+        self._require_dataset(name)
+        replaced = self.with_dataset(name, frame, source)
+        note = (f"data set '{name}' was replaced by {source.removeprefix('upload:')} on "
+                f"{_now():%Y-%m-%d %H:%M} UTC, after this decision was taken: recompute it on its page and "
+                "accept it again, or keep it knowingly.")
+        decisions = tuple(d.model_copy(update={"review": note}) if getattr(d, "dataset", None) == name else d
+                          for d in replaced.decisions)
+        return replaced.model_copy(update={"decisions": decisions})
+
     def decisions_using(self, dataset: str) -> tuple[Decision, ...]:
         """The decisions computed from data set ``dataset`` (to review when it is replaced)."""
         return tuple(d for d in self.decisions if getattr(d, "dataset", None) == dataset)

@@ -111,9 +111,13 @@ def decisions_html(recorded: Sequence[Decision]) -> str:
     count = f"<b>{len(recorded)}</b>" + (f" ({len(rows)} criteria)" if len(rows) != len(recorded) else "")
     table = html_table(pd.DataFrame(rows, columns=list(decisions.COLUMNS)),
                        [Column(key, title) for key, title in decisions.COLUMNS.items()], css="cgt-decisions-table")
-    words = "".join(f"<li>{esc(decisions.summary(d))}</li>" for d in recorded)
+    words = "".join(f"<li>{esc(decisions.summary(d))}"
+                    + (f" <b>To review:</b> {esc(d.review)}" if d.review else "") + "</li>" for d in recorded)
+    to_review = sum(1 for d in recorded if d.review)
+    if to_review:
+        count += f" — <b>{to_review} to review</b> (see below)"
     return (f"<p>Decisions recorded on this page: {count}</p>{table}"
-            f"<details><summary>The decisions in words</summary><ul>{words}</ul></details>")
+            f"<details{' open' if to_review else ''}><summary>The decisions in words</summary><ul>{words}</ul></details>")
 
 
 class DecisionPanel:

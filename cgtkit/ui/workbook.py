@@ -295,14 +295,14 @@ class WorkbookPanel(w.VBox):
             return
         name, frame = self._read_upload(self.replace_upload)
         self._last_name = name
-        session = self.store.update(lambda s: s.with_dataset(target, frame, source=f"upload:{name}"))
+        session = self.store.update(lambda s: s.with_dataset_replaced(target, frame, source=f"upload:{name}"))
         self.refresh(session)
         used = session.decisions_using(target)
         message = (f"Replaced data set '{target}' with {name}: {frame['lot_id'].nunique()} lots, "
                    f"{frame['attribute'].nunique()} attributes.")
         if used:
             self.status.show("warning", message + f" {len(used)} recorded decision(s) were computed from the "
-                             "previous data: review them on their pages (" + "; ".join(
+                             "previous data and are flagged for review on their pages (" + "; ".join(
                                  decisions.label(d) for d in used) + ").")
         else:
             self._loaded(message)

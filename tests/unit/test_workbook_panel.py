@@ -159,7 +159,12 @@ def test_replace_a_data_set_keeps_its_name_and_names_the_decisions_to_review(pan
     session = panel.store.load()
     assert session.datasets["car_t_lots"].source == "upload:corrected.csv"
     assert session.datasets["car_t_lots"].counts() == (3, 1) and len(session.datasets) == 4
-    assert panel.status.kind == "warning" and "review them" in panel.status.text and "Viability" in panel.status.text
+    assert panel.status.kind == "warning" and "flagged for review" in panel.status.text and "Viability" in panel.status.text
+    (flagged,) = session.decisions
+    assert "was replaced by corrected.csv" in flagged.review
+    from cgtkit.ui.spec_parts import decisions_html
+
+    assert "1 to review" in decisions_html(session.decisions) and "[to review]" in panel.status.text
     panel.replace_upload.value = _upload("bad.csv", BAD)  # a bad file replaces nothing
     assert panel.status.kind == "error" and panel.store.load().datasets["car_t_lots"].counts() == (3, 1)
 
@@ -190,3 +195,46 @@ def test_a_file_read_with_warnings_says_so(panel: WorkbookPanel) -> None:
     assert panel.status.kind == "warning", panel.status.text
     assert "Loaded us dates.csv" in panel.status.text and "warning" in panel.status.text
     assert "us_dates" in panel.store.load().datasets
+
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (GOOD.replace(b"88.1", b"-88.1"), "below 0"),  # a negative viability
+        (GOOD.replace(b"2025-01-02", b"2099-01-02"), "after today"),  # a future manufacture date
+        (GOOD.replace(b"2025-01-02", b"03/04/2025"), "ambiguous"),  # day and month cannot be told apart
+    ],
+)
+def test_impossible_lot_data_is_refused_and_the_workbook_is_unchanged(panel: WorkbookPanel, content: bytes,
+                                                                      message: str) -> None:
+    before = panel.store.load()
+    panel.lot_upload.value = _upload("lab.csv", content)
+    assert panel.status.kind == "error" and message in panel.status.text and "lab.csv" in panel.status.text
+    assert "row 2" in panel.status.text and "Fix:" in panel.status.text
+    assert panel.store.load() == before
+
+
+def test_an_unknown_phase_loads_with_a_warning(panel: WorkbookPanel) -> None:
+    content = GOOD.replace(b"manufacture_date\n", b"manufacture_date,phase\n").replace(b"\n", b",\n")
+    content = content.replace(b"manufacture_date,phase,\n", b"manufacture_date,phase\n")
+    content = content.replace(b"2025-01-02,", b"2025-01-02,investigator-initiated")
+    panel.lot_upload.value = _upload("phases.csv", content)
+    assert panel.status.kind == "warning" and "phases.csv" in panel.status.text, panel.status.text
+    assert "phases" in panel.store.load().datasets
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"[" * 50_000 + b"]" * 50_000, "nested far deeper"),
+        (b"[1, 2]", "holds a JSON array"),
+        (b'{"schema_version": 3, "profile": null, "decisions": []}', "'datasets' section is missing"),
+    ],
+)
+def test_a_bad_workbook_file_is_refused_and_the_workbook_is_unchanged(panel: WorkbookPanel, content: bytes,
+                                                                      message: str) -> None:
+    before = panel.store.load()
+    panel.workbook_upload.value = _upload("wb.json", content)
+    assert panel.status.kind == "error" and message in panel.status.text and "wb.json" in panel.status.text
+    assert panel.store.load() == before and not panel.confirm.pending

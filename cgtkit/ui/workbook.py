@@ -166,6 +166,9 @@ class WorkbookPanel(w.VBox):
         self.reset_button = w.Button(description="Start over on example data", icon="undo", layout=w.Layout(width="auto"))
         self.reset_button.add_class("cgt-start-example")
         self.confirm_button, self.cancel_button, self.confirm_box = self.confirm.yes, self.confirm.cancel, self.confirm.widget
+        self.undo_button = w.Button(description="Undo", icon="undo", layout=w.Layout(width="auto", display="none"))
+        self.undo_button.add_class("cgt-undo")
+        self._before: tuple[Session, tuple[int, int] | None] | None = None  # the workbook before the last replacement
 
         # messages and confirmations appear under the section whose control was used
         self.data_messages, self.file_messages = w.VBox(), w.VBox()
@@ -179,6 +182,7 @@ class WorkbookPanel(w.VBox):
         self.empty_button.on_click(self._handler(file, lambda _b: self._ask_start_over(example=False)))
         self.reset_button.on_click(self._handler(file, lambda _b: self._ask_start_over(example=True)))
         self.download_button.on_msg(lambda *_a: self._place(file))
+        self.undo_button.on_click(self.status.guarded(self._on_undo))
 
         def section(title: str) -> w.HTML:
             return w.HTML(f"<h4 class='cgt-subsection'>{esc(title)}</h4>")
@@ -203,19 +207,42 @@ class WorkbookPanel(w.VBox):
 
     def _place(self, area: w.VBox) -> None:
         """Show the status line and confirmation under ``area``'s section."""
-        if area.children != (self.status, self.problems, self.confirm_box):
+        if area.children != (self.status, self.problems, self.confirm_box, self.undo_button):
             for other in (self.data_messages, self.file_messages):
                 other.children = ()
-            area.children = (self.status, self.problems, self.confirm_box)
+            area.children = (self.status, self.problems, self.confirm_box, self.undo_button)
 
     def _handler(self, area: w.VBox, handler: Callable[..., None]) -> Callable[..., None]:
         guarded = self.status.guarded(handler)
 
         def run(*args: object) -> None:
             self._place(area)
+            self.undo_button.layout.display = "none"
             guarded(*args)
 
         return run
+
+    def _replace_with(self, change: Callable[[Session], Session]) -> Session:
+        """Apply a change that replaces the user's work, keeping what was there for one Undo."""
+        before = self.store.load()
+        session = self.store.update(change)
+        self._before = (before, self.store.stamp())
+        self.undo_button.layout.display = "flex"
+        return session
+
+    def _on_undo(self, _button: w.Button) -> None:
+        """Put back the workbook as it was before the last replacement, if nothing changed it since."""
+        self.undo_button.layout.display = "none"
+        if self._before is None:
+            return
+        before, stamp = self._before
+        self._before = None
+        if self.store.stamp() != stamp:
+            self.status.show("error", "The workbook changed since (on another page or tab), so it cannot be "
+                                      "undone safely; nothing was changed.")
+            return
+        self.refresh(self.store.replace(before))
+        self.status.show("success", "Undone: the workbook is as it was before.")
 
     def refresh(self, session: Session) -> None:
         self.summary.value = summary_html(session)
@@ -329,7 +356,7 @@ class WorkbookPanel(w.VBox):
                          lambda: self._remove(target), yes=f"Yes, remove {target}")
 
     def _remove(self, target: str) -> None:
-        session = self.store.update(lambda s: s.without_dataset(target))
+        session = self._replace_with(lambda s: s.without_dataset(target))
         self.refresh(session)
         self.status.show("success", f"Data set '{target}' was removed from the workbook.")
 
@@ -356,7 +383,7 @@ class WorkbookPanel(w.VBox):
             lambda: self._open(name, opened), yes="Yes, open it")
 
     def _open(self, name: str, session: Session) -> None:
-        self.store.replace(session)
+        self._replace_with(lambda _old: session)
         self.refresh(session)
         self.status.show(
             "success",
@@ -371,7 +398,7 @@ class WorkbookPanel(w.VBox):
             lambda: self._start_over(example), yes="Yes, replace my workbook")
 
     def _start_over(self, example: bool) -> None:
-        session = self.store.replace(Session.example() if example else Session())
+        session = self._replace_with(lambda _old: Session.example() if example else Session())
         self.refresh(session)
         self.status.show("success", "The workbook was reset to the example data and the example CAR-T profile."
                          if example else "The workbook is empty: load your lot data above and describe your "

@@ -238,3 +238,21 @@ def test_a_bad_workbook_file_is_refused_and_the_workbook_is_unchanged(panel: Wor
     panel.workbook_upload.value = _upload("wb.json", content)
     assert panel.status.kind == "error" and message in panel.status.text and "wb.json" in panel.status.text
     assert panel.store.load() == before and not panel.confirm.pending
+
+
+
+def test_a_replacement_can_be_undone_once(panel: WorkbookPanel) -> None:
+    """Issue #16: confirmation before replacing the user's work, with an undo where cheap."""
+    before = panel.store.load()
+    panel.empty_button.click()
+    panel.confirm_button.click()
+    assert panel.store.load().datasets == {} and panel.undo_button.layout.display == "flex"
+    panel.undo_button.click()
+    assert panel.store.load() == before and panel.status.kind == "success"
+    assert panel.undo_button.layout.display == "none"
+    panel.dataset_choice.value = "aav_lots"
+    panel.remove_button.click()
+    panel.confirm_button.click()
+    panel.store.update(lambda s: s.with_examples())  # another tab changes the workbook meanwhile
+    panel.undo_button.click()
+    assert panel.status.kind == "error" and "cannot be undone safely" in panel.status.text

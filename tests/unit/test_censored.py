@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import optimize, special, stats
+from scipy import special
 
 from cgtkit.errors import InsufficientDataError
 from cgtkit.stats import censored as cens
@@ -25,23 +25,10 @@ from cgtkit.stats.censored import (
 )
 from cgtkit.stats.oos_risk import prob_any_oos
 from cgtkit.stats.tolerance import CensoredToleranceInterval, normal_tolerance_interval, tolerance_factor
+from tests.unit.test_tolerance import _censored_mle
 
 
-def _independent_mle(y, codes):
-    """MLE of (mu, sigma) by Nelder-Mead on the scipy.stats log-likelihood."""
-    y, codes = np.asarray(y, float), np.asarray(codes)
-
-    def nll(theta):
-        mu, log_sigma = theta
-        sigma = math.exp(log_sigma)
-        ll = stats.norm.logpdf(y[codes == "none"], mu, sigma).sum()
-        ll += stats.norm.logcdf(y[codes == "left"], mu, sigma).sum()
-        ll += stats.norm.logsf(y[codes == "right"], mu, sigma).sum()
-        return -ll
-
-    res = optimize.minimize(nll, [y.mean(), math.log(y.std())], method="Nelder-Mead",
-                            options={"xatol": 1e-11, "fatol": 1e-13, "maxiter": 10000})
-    return res.x[0], math.exp(res.x[1])
+_independent_mle = _censored_mle  # Nelder-Mead on scipy.stats' log-likelihood, shared with test_tolerance
 
 
 # ---------------------------------------------------------------------------

@@ -173,6 +173,8 @@ class CommercialCriterionDecision(DecisionBase):
     lot_types: tuple[LotType, ...] = Field(min_length=1, description="Lot types the criterion was set from.")
     lot_ids: tuple[str, ...] = Field(description="The lots used, in manufacture order.")
     n: int = Field(ge=0, description="Number of lots used.")
+    process_versions: tuple[str, ...] = Field(
+        default=(), description="Process versions the lots come from; () when the data name none (or cgtkit < 0.2).")
     candidate: str = Field(description="Key of the accepted candidate, e.g. 'ti_99_95', 'mean_3sd', 'range'.")
     k_method: KMethod = Field(description="How the two-sided tolerance factor was computed.")
     low: float | None
@@ -181,6 +183,8 @@ class CommercialCriterionDecision(DecisionBase):
     k: float | None = Field(description="Multiplier of the SD; None for distribution-free limits.")
     risk: tuple[HorizonRisk, ...] = Field(description="False-OOS risk by number of future lots, by horizon.")
     risk_basis: str | None = Field(default=None, description="The model the risk assumes; None if not recorded (cgtkit 1).")
+    risk_approximate: bool = Field(
+        default=False, description="True when the risk was evaluated at the estimates only (censored results).")
     reference: str | None = Field(default=None, description="Source of the method; None if not recorded (cgtkit 1).")
 
     @model_validator(mode="after")
@@ -215,6 +219,8 @@ class InvestigationalCriterion(_Frozen):
     next_lot_outside: float | None = Field(
         default=None, ge=0.0, le=1.0, description="Probability that the next lot of an unchanged process falls outside."
     )
+    risk_approximate: bool = Field(
+        default=False, description="True when that probability was evaluated at the estimates only (censored results).")
 
     @model_validator(mode="after")
     def _consistent(self) -> InvestigationalCriterion:
@@ -240,6 +246,8 @@ class InvestigationalCriteriaDecision(DecisionBase):
     kind: Literal["investigational_criteria"] = "investigational_criteria"
     dataset: str
     lot_types: tuple[LotType, ...] = Field(min_length=1)
+    process_versions: tuple[str, ...] = Field(
+        default=(), description="Process versions the lots come from; () when the data name none (or cgtkit < 0.2).")
     criteria: tuple[InvestigationalCriterion, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -371,6 +379,19 @@ def _risk(risk: tuple[HorizonRisk, ...]) -> str:
     return f"next {horizons} lots: " + "/".join(fmt_probability(r.probability) for r in risk)
 
 
+def _versions(versions: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The 'Process versions' fact, or nothing when the data named none."""
+    return [("Process versions", ", ".join(versions))] if versions else []
+
+
+def _of_versions(versions: tuple[str, ...]) -> str:
+    return f", process {' and '.join(versions)}" if versions else ""
+
+
+def _approx(approximate: bool) -> str:
+    return " (approximate: censored results)" if approximate else ""
+
+
 def _lots(lot_ids: tuple[str, ...]) -> str:
     return f"{len(lot_ids)}" + (f" ({', '.join(lot_ids)})" if lot_ids else "")
 
@@ -423,10 +444,11 @@ def label(decision: DecisionBase) -> str:
 @summary.register
 def _summary_commercial(d: CommercialCriterionDecision) -> str:
     text = (f"{attribute_label(d.attribute)}: {limits_text(d.low, d.high, d.unit)}, set as {d.method}; {d.n} lots "
-            f"({_lot_types(d.lot_types)}) of data set {d.dataset}")
+            f"({_lot_types(d.lot_types)}{_of_versions(d.process_versions)}) of data set {d.dataset}")
     if d.risk:
         text += (f"; probability that at least one of the next {'/'.join(str(r.horizon) for r in d.risk)} lots of "
-                 f"an unchanged process falls outside: {'/'.join(fmt_probability(r.probability) for r in d.risk)}")
+                 f"an unchanged process falls outside: {'/'.join(fmt_probability(r.probability) for r in d.risk)}"
+                 f"{_approx(d.risk_approximate)}")
     return text + "."
 
 
@@ -442,6 +464,7 @@ def _facts_commercial(d: CommercialCriterionDecision) -> list[tuple[str, str]]:
         ("Attribute", f"{attribute_label(d.attribute)} ({d.attribute})"),
         ("Data set", d.dataset),
         ("Lot types", _lot_types(d.lot_types)),
+        *_versions(d.process_versions),
         ("Lots", _lots(d.lot_ids)),
         ("Candidate", d.candidate),
         ("Method", d.method),
@@ -450,7 +473,9 @@ def _facts_commercial(d: CommercialCriterionDecision) -> list[tuple[str, str]]:
         ("k", fmt_number(d.k)),
     ]
     out += [(f"Risk, next {r.horizon} lots", fmt_probability(r.probability)) for r in d.risk]
-    out += [("Risk basis", d.risk_basis or "not recorded"), ("Reference", d.reference or "not recorded"),
+    out += [("Risk basis", (d.risk_basis or "not recorded") + (" (approximate: censored results)"
+                                                                if d.risk_approximate else "")),
+            ("Reference", d.reference or "not recorded"),
             ("Justification", d.justification)]
     return out
 
@@ -465,8 +490,9 @@ def _one_criterion(c: InvestigationalCriterion, d: InvestigationalCriteriaDecisi
         return (f"{name}: fixed safety requirement{requirement}, kept as is (never set from lot data); "
                 f"{c.n} result(s) in the selection ({_lot_types(d.lot_types)}) of data set {d.dataset}.")
     return (f"{name}: investigational release criterion {limits_text(c.low, c.high, c.unit)} ({criterion_method(c)}), "
-            f"from {c.n} lots ({_lot_types(d.lot_types)}) of data set {d.dataset}; the next lot of an unchanged "
-            f"process falls outside with probability {fmt_probability(c.next_lot_outside)}.")
+            f"from {c.n} lots ({_lot_types(d.lot_types)}{_of_versions(d.process_versions)}) of data set {d.dataset}; "
+            f"the next lot of an unchanged process falls outside with probability "
+            f"{fmt_probability(c.next_lot_outside)}{_approx(c.risk_approximate)}.")
 
 
 @summary.register
@@ -492,14 +518,15 @@ def _rows_investigational(d: InvestigationalCriteriaDecision) -> list[dict[str, 
 
 @facts.register
 def _facts_investigational(d: InvestigationalCriteriaDecision) -> list[tuple[str, str]]:
-    out = _head(d) + [("Data set", d.dataset), ("Lot types", _lot_types(d.lot_types)), ("Method", d.method)]
+    out = _head(d) + [("Data set", d.dataset), ("Lot types", _lot_types(d.lot_types)), *_versions(d.process_versions),
+                      ("Method", d.method)]
     for c in d.criteria:
         name = f"{attribute_label(c.attribute)} ({c.attribute})"
         if c.tolerance is None:
             text = f"{_criterion_text(c)} ({c.attribute_kind.value}); {c.n} result(s)"
         else:
             text = (f"{limits_text(c.low, c.high, c.unit)}, {criterion_method(c)}; next lot outside "
-                    f"{fmt_probability(c.next_lot_outside)}")
+                    f"{fmt_probability(c.next_lot_outside)}{_approx(c.risk_approximate)}")
         out.append((name, f"{text}; lots {_lots(c.lot_ids)}; supports {c.flexibility_id}"))
     out.append(("Justification", d.justification))
     return out

@@ -99,10 +99,12 @@ __all__ = [
     "Reading",
     "ReplayLevels",
     "ReplaySignals",
+    "VersionChange",
     "lifecycle_replay",
     "render_reading",
     "render_verdict",
     "replay_signals",
+    "version_changes",
 ]
 
 DEFAULT_CHECKPOINTS: tuple[int, ...] = (5, 10, 20, 30)
@@ -405,6 +407,32 @@ class Checkpoint:
 
 
 @dataclass(frozen=True)
+class VersionChange:
+    """Where the replayed lots move from one process version to the next (``position`` is 1-based)."""
+
+    position: int
+    lot_id: str
+    before: str
+    after: str
+
+
+def version_changes(lot_ids: Sequence[str], versions: Sequence[object]) -> tuple[VersionChange, ...]:
+    """The positions where the process version changes, in lot order (missing versions are skipped).
+
+    >>> [(c.position, c.before, c.after) for c in version_changes("abcd", ["v1", "v1", None, "v2"])]
+    [(4, 'v1', 'v2')]
+    """
+    out, last = [], None
+    for i, (lot, v) in enumerate(zip(lot_ids, versions, strict=True)):
+        if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) == "":
+            continue
+        if last is not None and str(v) != last:
+            out.append(VersionChange(i + 1, str(lot), last, str(v)))
+        last = str(v)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class LifecycleReplay:
     """The lots replayed in manufacture order, with criteria reset at checkpoints.
 
@@ -433,6 +461,16 @@ class LifecycleReplay:
     chart_readings: tuple[ChartReading, ...] = ()
     levels: ReplayLevels = DEFAULT_LEVELS
     shift: StepChangeResult | None = None
+    version_changes: tuple[VersionChange, ...] = ()
+
+    @property
+    def version_note(self) -> str:
+        """The process version changes among the replayed lots, in words ('' when there are none)."""
+        if not self.version_changes:
+            return ""
+        where = "; ".join(f"{c.before} to {c.after} at lot {c.position} ({c.lot_id})" for c in self.version_changes)
+        return (f"The process version changes within these lots: {where}. A shift found at a version change is "
+                "the change's effect on the attribute, a question for comparability, not for wider criteria.")
 
     @property
     def chart_verdict(self) -> str:
@@ -855,6 +893,8 @@ def lifecycle_replay(
             "outlier_p": sig.outlier_p[0],
             "outlier": sig.outlier[0],
             "out_of_control": sig.outlier[0] | after_change,
+            "process_version": (data.lots["process_version"].to_numpy(dtype=object)
+                                if "process_version" in data.lots else np.full(n_total, None, dtype=object)),
         }
     )
     sd_fit = float(sig.sd[0])
@@ -864,5 +904,6 @@ def lifecycle_replay(
         chart_ucl=float(display(before + 3.0 * sd_fit)), chart_lcl=float(display(before - 3.0 * sd_fit)),
         scale=scale, chart_readings=tuple(chart), levels=levels,
         shift=step_change_test(analysis, levels.min_segment) if sig.shift_tested else None,
+        version_changes=version_changes(lot_ids, list(points["process_version"])),
     )
 

@@ -11,6 +11,15 @@ never guessed from the unit): a limit the normal model puts past a bound is
 shown at the bound, flagged (``at_bound``) and no longer presented as a
 tolerance limit, and its false-OOS risk is that of the limit shown.
 
+Scales: an attribute is analysed on the scale its metadata names (``normal`` or
+``log``), never on one guessed from the data. A logit scale for fractions near 0
+or 100 % was considered and is not offered: with 3 to 30 lots the logit's
+tolerance limits depend heavily on how close the lots sit to the bound, and a
+reviewer reads limits on the reported scale. Near a bound cgtkit shows the
+normal-theory limit at the bound, flags it, and refuses to present it as a
+tolerance limit; a nonparametric or logit-scale limit is then a topic for the
+sponsor's statistician and the FDA meeting.
+
 Every false-OOS risk here is the *procedure's* average risk: averaged over the
 lots the process could have given (and so over the limits they would have
 set), for an unchanged process. It is not the risk of one particular pair of

@@ -52,6 +52,33 @@ def check_n(n: object, *, minimum: int = 2, what: str = "n (number of lots)") ->
     return value
 
 
+def check_k(k: object) -> float:
+    if isinstance(k, bool) or not isinstance(k, numbers.Real):
+        raise ValueError(
+            f"k (the number of standard deviations from the mean to each limit) must be a "
+            f"positive number such as 3; got {k!r}."
+        )
+    value = float(k)
+    if not math.isfinite(value) or value <= 0.0:
+        raise ValueError(
+            f"k (the number of standard deviations from the mean to each limit) must be a "
+            f"positive finite number such as 3; got {k!r}."
+        )
+    return value
+
+
+def check_m(m: object) -> int:
+    if isinstance(m, bool) or not isinstance(m, numbers.Real):
+        raise ValueError(
+            f"m_future (number of future lots) must be a whole number of at least 1; got {m!r}."
+        )
+    if not float(m).is_integer() or m < 1:
+        raise ValueError(
+            f"m_future (number of future lots) must be a whole number of at least 1; got {m!r}."
+        )
+    return int(m)
+
+
 def check_probability(value: object, name: str) -> float:
     """``value`` as a float in the open interval (0, 1)."""
     try:

@@ -37,15 +37,10 @@ import functools
 
 import numpy as np
 
-from cgtkit.stats._checks import check_n, check_sided
-from cgtkit.stats.oos_risk import _N_HERMITE, _N_LOG_CHI2, _check_k, _check_m, _grid, _prob_outside
+from cgtkit.stats._checks import check_k, check_m, check_n, check_sided
+from cgtkit.stats.oos_risk import outside_probability_grid
 
 __all__ = ["outside_count_pmf", "prob_at_least_outside"]
-
-
-def _q_grid(n: int, k: float, sided: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    s, w_s, xbar, w_x = _grid(n, _N_LOG_CHI2, _N_HERMITE)
-    return _prob_outside(xbar[None, :], s[:, None], k, sided), w_s, w_x
 
 
 @functools.lru_cache(maxsize=4096)
@@ -56,7 +51,7 @@ def _tail(n: int, k: float, m: int, x: int, sided: int) -> float:
         return 1.0
     if x > m:
         return 0.0
-    q, w_s, w_x = _q_grid(n, k, sided)
+    q, w_s, w_x = outside_probability_grid(n, k, sided)
     return float(min(max(w_s @ special.betainc(x, m - x + 1, q) @ w_x, 0.0), 1.0))
 
 
@@ -79,8 +74,8 @@ def prob_at_least_outside(n: int, k: float, m: int, x: int, sided: int = 2) -> f
     0.474
     """
     n = check_n(n)
-    k = _check_k(k)
-    m = _check_m(m)
+    k = check_k(k)
+    m = check_m(m)
     sided = check_sided(sided)
     return _tail(n, k, m, int(x), sided)
 
@@ -88,8 +83,8 @@ def prob_at_least_outside(n: int, k: float, m: int, x: int, sided: int = 2) -> f
 def outside_count_pmf(n: int, k: float, m: int, sided: int = 2) -> np.ndarray:
     """The distribution of the number of ``m`` later lots outside: ``pmf[x] = P(X = x)``, x = 0..m."""
     n = check_n(n)
-    k = _check_k(k)
-    m = _check_m(m)
+    k = check_k(k)
+    m = check_m(m)
     sided = check_sided(sided)
     tails = np.array([_tail(n, k, m, x, sided) for x in range(m + 2)])
     return np.maximum(tails[:-1] - tails[1:], 0.0)

@@ -40,10 +40,11 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from cgtkit.stats._checks import check_n, check_sided
+from cgtkit.stats._checks import check_k, check_m, check_n, check_sided
 
 __all__ = [
     "OosRiskResult",
+    "outside_probability_grid",
     "future_lot_oos_probability",
     "future_lot_oos_probability_limits",
     "nonparametric_any_outside",
@@ -70,33 +71,6 @@ _REFERENCE = (
 )
 
 
-def _check_k(k: object) -> float:
-    if isinstance(k, bool) or not isinstance(k, numbers.Real):
-        raise ValueError(
-            f"k (the number of standard deviations from the mean to each limit) must be a "
-            f"positive number such as 3; got {k!r}."
-        )
-    value = float(k)
-    if not math.isfinite(value) or value <= 0.0:
-        raise ValueError(
-            f"k (the number of standard deviations from the mean to each limit) must be a "
-            f"positive finite number such as 3; got {k!r}."
-        )
-    return value
-
-
-def _check_m(m: object) -> int:
-    if isinstance(m, bool) or not isinstance(m, numbers.Real):
-        raise ValueError(
-            f"m_future (number of future lots) must be a whole number of at least 1; got {m!r}."
-        )
-    if not float(m).is_integer() or m < 1:
-        raise ValueError(
-            f"m_future (number of future lots) must be a whole number of at least 1; got {m!r}."
-        )
-    return int(m)
-
-
 def nonparametric_any_outside(n: int, m: int, sided: int = 2) -> float:
     """P(at least one of ``m`` future lots falls outside the min/max of ``n`` past lots).
 
@@ -112,7 +86,7 @@ def nonparametric_any_outside(n: int, m: int, sided: int = 2) -> float:
     (0.1818, 0.0909)
     """
     n = check_n(n)
-    m = _check_m(m)
+    m = check_m(m)
     sided = check_sided(sided)
     inside = n * (n - 1) / ((n + m) * (n + m - 1)) if sided == 2 else n / (n + m)
     return 1.0 - inside
@@ -163,7 +137,7 @@ def future_lot_oos_probability(n: int, k: float, sided: int = 2) -> float:
     0.0188
     """
     n = check_n(n)
-    k = _check_k(k)
+    k = check_k(k)
     sided = check_sided(sided)
     t_value = k / math.sqrt(1.0 + 1.0 / n)
     p_one = float(special.stdtr(n - 1, -t_value))  # Student t survival function, as scipy.stats.t.sf
@@ -249,6 +223,14 @@ def _grid(n: int, n_log_chi2: int, n_hermite: int) -> tuple[np.ndarray, ...]:
     for a in out:
         a.setflags(write=False)
     return out
+
+
+def outside_probability_grid(n: int, k: float, sided: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(one new lot outside mean +/- k SD) on the quadrature grid of (SD, mean) of ``n`` lots, with
+    the grid's weights ``w_s`` (rows, SD) and ``w_x`` (columns, mean): ``w_s @ f(q) @ w_x`` is the
+    expectation of ``f(q)`` over the lots the limits could have come from."""
+    s, w_s, xbar, w_x = _grid(n, _N_LOG_CHI2, _N_HERMITE)
+    return _prob_outside(xbar[None, :], s[:, None], k, sided), w_s, w_x
 
 
 def _prob_outside(xbar: np.ndarray, s: np.ndarray, k: float, sided: int) -> np.ndarray:
@@ -374,8 +356,8 @@ def prob_any_oos(
     0.474
     """
     n = check_n(n)
-    k = _check_k(k)
-    m = _check_m(m_future)
+    k = check_k(k)
+    m = check_m(m_future)
     sided = check_sided(sided)
     if not isinstance(method, str) or method.lower() not in ("integration", "simulation"):
         raise ValueError(
@@ -483,7 +465,7 @@ def prob_any_oos_limits(n: int, m_future: int, *, k_low: float | None, k_high: f
     True
     """
     n = check_n(n)
-    m = _check_m(m_future)
+    m = check_m(m_future)
     lo, hi = _check_limits_k(k_low, k_high)
     return min(max(_integrate_limits(n, lo, hi, m, _N_LOG_CHI2, _N_HERMITE), 0.0), 1.0)
 
@@ -524,7 +506,7 @@ def oos_risk_table(
     >>> oos_risk_table(10, 3.0, m_values=(1, 10))["probability"].round(3).tolist()
     [0.019, 0.138]
     """
-    ms = [_check_m(m) for m in m_values]
+    ms = [check_m(m) for m in m_values]
     if not ms:
         raise ValueError("m_values must contain at least one number of future lots.")
     p1 = future_lot_oos_probability(n, k, sided)

@@ -82,7 +82,7 @@ class ClinicalDevelopmentModel(SelectionPageModel):
         """Proposals for every attribute: they depend on the data set and lot types, not on which
         attribute is shown, so they are computed once per selection of lots."""
         sel = self.selection
-        key = (sel.dataset, tuple(sel.lot_types))
+        key = (sel.dataset, tuple(sel.lot_types), tuple(sel.process_versions))
         if key not in self._proposals:
             self._proposals = {key: tuple(investigational_proposal(sel.data(a)) for _l, a in sel.attribute_options)}
         return self._proposals[key]
@@ -139,14 +139,15 @@ class ClinicalDevelopmentModel(SelectionPageModel):
             lot_ids=tuple(str(x) for x in result.data.lots["lot_id"]), n=result.data.n,
             tolerance=None if fixed else ToleranceBasis.from_label(p.basis),
             fixed_requirement=spec.fixed_requirement if fixed else None,
-            next_lot_outside=p.next_lot_outside,
+            next_lot_outside=p.next_lot_outside, risk_approximate=p.risk_approximate,
         )
 
     def _set_decision(self, criteria: list[InvestigationalCriterion], justification: str,
                       method: str) -> InvestigationalCriteriaDecision:
         return InvestigationalCriteriaDecision(
             page=PAGE_ID, dataset=self.selection.dataset,
-            lot_types=tuple(LotType(t) for t in self.selection.lot_types), criteria=tuple(criteria),
+            lot_types=tuple(LotType(t) for t in self.selection.lot_types),
+            process_versions=tuple(self.selection.process_versions), criteria=tuple(criteria),
             method=method, justification=justification,
         )
 

@@ -111,12 +111,16 @@ class CommercialSpecificationsModel(SelectionPageModel):
         horizons = "/".join(str(m) for m in cs.horizons)
         return (
             f"Commercial acceptance criterion for {spec.label}: {limits_text(c.low, c.high, spec.unit)}, "
-            f"set as {c.method} from {cs.n} lots ({', '.join(self.selection.lot_types)}). "
+            f"set as {c.method} from {cs.n} lots ({', '.join(self.selection.lot_types)}{self._versions_text()}). "
             f"Probability that at least one of the next {horizons} lots of an unchanged process falls outside: "
             f"{risks} ({c.risk_basis}). Reference: {c.reference} "
             f"To be discussed with FDA at {self.meeting_text()} and re-evaluated as commercial lots accumulate "
             "(a change to an approved specification is a supplement under 21 CFR 601.12)."
         )
+
+    def _versions_text(self) -> str:
+        versions = self.selection.process_versions
+        return f"; process {' and '.join(versions)}" if versions else ""
 
     def meeting_text(self) -> str:
         """Where to discuss it with FDA: before approval the pre-BLA meeting, after it a Type C or D
@@ -144,8 +148,9 @@ class CommercialSpecificationsModel(SelectionPageModel):
         return CommercialCriterionDecision(
             page=PAGE_ID, flexibility_id=flexibility_id or FLEXIBILITIES[0][1], dataset=self.selection.dataset,
             attribute=data.spec.id, lot_types=tuple(LotType(t) for t in self.selection.lot_types),
-            lot_ids=tuple(str(x) for x in data.lots["lot_id"]), n=data.n, candidate=c.key, k_method=self.method,
+            lot_ids=tuple(str(x) for x in data.lots["lot_id"]), n=data.n,
+            process_versions=tuple(self.selection.process_versions), candidate=c.key, k_method=self.method,
             low=c.low, high=c.high, unit=data.spec.unit, k=c.k,
             risk=tuple(HorizonRisk(horizon=m, probability=c.risk[m]) for m in cs.horizons),
-            risk_basis=c.risk_basis, reference=c.reference, method=c.method, justification=justification.strip(),
+            risk_basis=c.risk_basis, risk_approximate=c.risk_approximate, reference=c.reference, method=c.method, justification=justification.strip(),
         )

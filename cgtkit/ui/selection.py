@@ -6,10 +6,16 @@ traits, with the options each may take; it follows the workbook
 :class:`LotSelectionControls` are its widgets, linked to those traits. A page
 model composes a ``LotSelection`` and observes :attr:`LotSelection.changed`,
 which ticks once per change of selection, however many traits moved.
+
+Criteria come from one process version by default (the latest with enough lots
+of the chosen types): lots of two processes are pooled only when the user ticks
+a second version, and :attr:`LotSelection.mixing_note` then names the versions
+and their lots.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -19,9 +25,10 @@ import pandas as pd
 from traitlets import Any as AnyTrait
 from traitlets import HasTraits, Int, List, Tuple, Unicode, observe
 
-from cgtkit.analyses.specifications import AttributeData, attribute_data
+from cgtkit.analyses.specifications import MIN_LOTS, AttributeData, attribute_data
 from cgtkit.attributes import AttributeSpec, get_attribute, load_attributes
 from cgtkit.errors import CgtkitError, InsufficientDataError
+from cgtkit.io import lots_summary
 from cgtkit.session import Session
 from cgtkit.ui.shell import StatusArea
 from cgtkit.vocab import LOT_TYPES, AttributeKind, DatasetKind, LotType
@@ -33,7 +40,10 @@ class LotSelection(HasTraits):
     dataset = Unicode("")
     attribute = Unicode("")
     lot_types = List(Unicode())
+    process_versions = List(Unicode(), help="Versions the lots come from; [] when the data name none.")
     dataset_options = List(Unicode(), read_only=True)
+    version_options = List(Tuple(Unicode(), Unicode()), read_only=True,
+                           help="(label with its lot count, version) for the chosen lot types.")
     attribute_options = List(Tuple(Unicode(), Unicode()), read_only=True)
     changed = Int(0, read_only=True, help="Ticks once per change of selection.")
 
@@ -41,6 +51,7 @@ class LotSelection(HasTraits):
         super().__init__()
         self.default_lot_types = [str(LotType(t)) for t in default_lot_types]
         self._frames: dict[str, pd.DataFrame] = {}
+        self._versions_chosen = False  # True once the user picks versions; until then the default follows
         self.session = session
         with self.hold_trait_notifications():
             self.lot_types = list(self.default_lot_types)
@@ -76,7 +87,66 @@ class LotSelection(HasTraits):
         """Results of ``attribute`` (default: the selected one) for the selected lot types;
         ``lot_types=None`` for every lot."""
         chosen = self.lot_types if lot_types == () else lot_types
-        return attribute_data(self.frame(), get_attribute(attribute or self.attribute), chosen)
+        data = attribute_data(self.frame(), get_attribute(attribute or self.attribute), chosen)
+        if self.version_options and "process_version" in data.lots:
+            keep = data.lots["process_version"].astype(str).isin(self.process_versions)
+            data = AttributeData(spec=data.spec, lots=data.lots[keep].reset_index(drop=True))
+        return data
+
+    # -- process versions -----------------------------------------------
+    def version_counts(self) -> dict[str, int]:
+        """Lots of the chosen lot types per process version, in order of each version's first lot."""
+        summary = lots_summary(self.frame())
+        summary = summary[summary["lot_type"].isin(self.lot_types) & summary["process_version"].notna()]
+        return {str(v): int(n) for v, n in summary.groupby("process_version", sort=False).size().items()}
+
+    def default_versions(self, counts: dict[str, int]) -> list[str]:
+        """The latest version with enough lots for statistical limits, else the latest one."""
+        enough = [v for v, n in counts.items() if n >= MIN_LOTS]
+        return [(enough or list(counts))[-1]] if counts else []
+
+    @property
+    def versions_note(self) -> str:
+        """Which process versions the criteria come from, when the data hold more than one; '' otherwise."""
+        if len(self.version_options) < 2:
+            return ""
+        if len(self.process_versions) > 1:
+            return self.mixing_note
+        counts = self.version_counts()
+        chosen = self.process_versions[0] if self.process_versions else ""
+        others = ", ".join(f"{v} ({n} lots)" for v, n in counts.items() if v != chosen)
+        return (f"Criteria from process version {chosen} only ({counts.get(chosen, 0)} lots of the chosen types). "
+                f"Also in the data: {others}. Tick a version to pool its lots, once comparability supports it.")
+
+    @property
+    def mixing_note(self) -> str:
+        """A warning when lots of more than one process version are pooled; '' otherwise."""
+        if len(self.process_versions) < 2:
+            return ""
+        counts = self.version_counts()
+        parts = ", ".join(f"{v} ({counts.get(v, 0)} lots)" for v in self.process_versions)
+        return (f"Lots of {len(self.process_versions)} process versions are pooled: {parts}. Pooling assumes the "
+                "change did not move this attribute; show comparability of the versions before setting one "
+                "criterion from both, or untick all but one version.")
+
+    def _update_versions(self) -> None:
+        counts = self.version_counts()
+        options = [(f"{v} ({n} lots)", v) for v, n in counts.items()]
+        kept = [v for v in self.process_versions if v in counts]
+        chosen = kept if (self._versions_chosen and kept) else self.default_versions(counts)
+        self._setting_versions = True  # part of a larger change, which ticks once
+        try:
+            self.set_trait("version_options", options)
+            self.process_versions = chosen
+        finally:
+            self._setting_versions = False
+
+    def choose_versions(self, versions: Sequence[str]) -> None:
+        """The user's choice of versions (kept across changes of lot type and attribute)."""
+        if not versions:
+            raise InsufficientDataError("Select at least one process version to set the criteria from.")
+        self._versions_chosen = True
+        self.process_versions = list(versions)
 
     # -- options --------------------------------------------------------
     def _attribute_options(self) -> list[tuple[str, str]]:
@@ -91,6 +161,7 @@ class LotSelection(HasTraits):
         return options
 
     def _update_attributes(self) -> None:
+        self._update_versions()
         options = self._attribute_options()
         ids = [a for _label, a in options]
         keep = self.attribute if self.attribute in ids else next(
@@ -102,6 +173,7 @@ class LotSelection(HasTraits):
     @observe("dataset")
     def _on_dataset(self, change: dict[str, Any]) -> None:
         previous = change["old"]
+        self._versions_chosen = False  # another data set: its own default version
         try:
             self._update_attributes()
         except Exception:
@@ -109,9 +181,15 @@ class LotSelection(HasTraits):
             raise
         self._tick()
 
-    @observe("attribute", "lot_types")
-    def _on_choice(self, _change: dict[str, Any]) -> None:
+    @observe("lot_types")
+    def _on_lot_types(self, _change: dict[str, Any]) -> None:
+        self._update_versions()
         self._tick()
+
+    @observe("attribute", "process_versions")
+    def _on_choice(self, _change: dict[str, Any]) -> None:
+        if not getattr(self, "_setting_versions", False):
+            self._tick()
 
     def _tick(self) -> None:
         self.set_trait("changed", self.changed + 1)
@@ -178,7 +256,47 @@ class LotSelectionControls:
         selection.observe(self._on_lot_types, names="lot_types")
         lot_row = w.HBox([w.HTML(f"<b>{lot_type_caption}</b>&nbsp;"), *self.lot_boxes.values()])
         lot_row.add_class("cgt-lot-types")
-        self.widget = w.VBox([w.HBox([self.dataset, self.attribute]), lot_row])
+        self.version_boxes: dict[str, w.Checkbox] = {}
+        self.version_row = w.HBox()
+        self.version_row.add_class("cgt-versions")
+        self.version_note = w.HTML()
+        self.version_note.add_class("cgt-version-note")
+        selection.observe(self._show_versions, names=["version_options", "process_versions", "changed"])
+        self._show_versions()
+        self.widget = w.VBox([w.HBox([self.dataset, self.attribute]), lot_row, self.version_row, self.version_note])
+
+    def _show_versions(self, _change: Any = None) -> None:
+        """One checkbox per process version (none when the data name fewer than two), and the note."""
+        sel = self.selection
+        options = list(sel.version_options) if len(sel.version_options) > 1 else []
+        if [v for _l, v in options] != list(self.version_boxes) or any(
+                box.description != label for (label, _v), box in zip(options, self.version_boxes.values())):
+            self.version_boxes = {v: w.Checkbox(description=label, indent=False, layout=w.Layout(width="150px"))
+                                  for label, v in options}
+            for box in self.version_boxes.values():
+                box.observe(self._on_version_box, names="value")
+            self.version_row.children = ([w.HTML("<b>Process versions:</b>&nbsp;"), *self.version_boxes.values()]
+                                         if options else [])
+        self._syncing = True
+        try:
+            for v, box in self.version_boxes.items():
+                box.value = v in sel.process_versions
+        finally:
+            self._syncing = False
+        note = sel.versions_note
+        level = "warning" if len(sel.process_versions) > 1 else "info"
+        self.version_note.value = f"<div class='cgt-msg cgt-msg-{level}'>{html.escape(note)}</div>" if note else ""
+
+    def _on_version_box(self, change: dict[str, Any]) -> None:
+        if getattr(self, "_syncing", False):
+            return
+        chosen = [v for v, box in self.version_boxes.items() if box.value]
+        if not chosen:
+            change["owner"].value = True
+            self.status.show("error", "Select at least one process version to set the criteria from.")
+            return
+        with self.status.guard():
+            self.selection.choose_versions(chosen)
 
     def _on_box(self, change: dict[str, Any]) -> None:
         chosen = [t for t, box in self.lot_boxes.items() if box.value]

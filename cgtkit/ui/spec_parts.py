@@ -263,7 +263,7 @@ class SpecificationsPageView:
     def _lots_table(self, result: Any) -> None:
         """The lots table, rebuilt only when the lots shown change (not for a new k method or candidate)."""
         sel = self.model.selection
-        key = (sel.dataset, sel.attribute, tuple(sel.lot_types), id(sel.session))
+        key = (sel.dataset, sel.attribute, tuple(sel.lot_types), tuple(sel.process_versions), id(sel.session))
         if key != getattr(self, "_lots_key", None):
             self.lots_table.value = lots_table_html(result.data)
             self._lots_key = key

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from cgtkit.errors import InsufficientDataError
+
 from cgtkit import decisions
 from cgtkit.decisions import CommercialCriterionDecision, InvestigationalCriteriaDecision, ToleranceBasis
 from cgtkit.session import Session, WorkbookStore
@@ -43,10 +45,18 @@ def clinical_page(store: WorkbookStore) -> clinical_development.ClinicalDevelopm
 def test_commercial_defaults_compute_candidates_and_replay(session: Session) -> None:
     model = CommercialSpecificationsModel(session)
     assert model.selection.dataset == "car_t_lots" and model.selection.lot_types == ["clinical", "ppq"]
+    # issue #15.11: one process version by default, the latest with enough lots (v2: its 3 PPQ lots)
+    assert model.selection.process_versions == ["v2"] and model.result.candidates.n == 3
+    assert model.selection.version_options == [("v1 (24 lots)", "v1"), ("v2 (3 lots)", "v2")]
+    assert "v2 only (3 lots" in model.selection.versions_note and model.selection.mixing_note == ""
+    assert {str(v) for v in model.result.data.lots["process_version"]} == {"v2"}
+    model.selection.choose_versions(["v1", "v2"])  # pooling is the user's explicit choice, with a warning
+    assert "v1 (24 lots), v2 (3 lots)" in model.selection.mixing_note
     view = model.result
     assert view.candidates is not None and view.replay is not None
     assert view.candidates.n == 27
     decision = model.decision(model.default_justification())
+    assert decision.process_versions == ("v1", "v2") and "process v1 and v2" in decision.justification
     assert isinstance(decision, CommercialCriterionDecision)
     assert decision.page == "commercial_specifications" and decision.flexibility_id == "CS-SPEC-FLEX-BLA"
     assert {r.horizon: r.probability for r in decision.risk}[100] == view.candidates.get("ti_99_95").risk[100]
@@ -327,3 +337,42 @@ def test_drafts_follow_the_profile_stage_and_vcn_is_a_safety_attribute(session: 
     approved = session.with_profile(ProductProfile.build(stage="post-approval", lots_made={"commercial": 30}))
     assert "Type C meeting" in CommercialSpecificationsModel(approved).default_justification()
     assert "pre-BLA meeting" in CommercialSpecificationsModel(phase2).default_justification()
+
+
+def test_versions_follow_lot_types_until_chosen_and_the_replay_marks_changes(session: Session) -> None:
+    """Issue #15.11: the default version follows the lot types until the user picks one; the replay
+    (all lot types of the chosen versions) names where the version changes."""
+    model = CommercialSpecificationsModel(session)
+    sel = model.selection
+    sel.lot_types = ["engineering", "clinical"]
+    assert sel.process_versions == ["v1"] and sel.version_options == [("v1 (27 lots)", "v1")]
+    sel.lot_types = ["clinical", "ppq"]
+    assert sel.process_versions == ["v2"]
+    assert model.result.replay.version_changes == ()  # v2 only: PPQ then commercial lots
+    sel.choose_versions(["v1"])
+    sel.lot_types = ["clinical", "ppq", "commercial"]
+    assert sel.process_versions == ["v1"]  # the user's choice is kept
+    sel.choose_versions(["v1", "v2"])
+    changes = model.result.replay.version_changes
+    assert [(c.before, c.after, c.position) for c in changes] == [("v1", "v2", 28)]
+    assert "v1 to v2 at lot 28" in model.result.replay.version_note
+    with pytest.raises(InsufficientDataError, match="at least one process version"):
+        sel.choose_versions([])
+    sel.dataset = "aav_lots"  # another data set: its own default, the latest version with 3 lots or more
+    assert sel.process_versions == ["v2"]  # 2 PPQ + 6 commercial lots
+    sel.lot_types = ["clinical", "ppq"]
+    assert sel.process_versions == ["v1"]  # v2 has 2 PPQ lots only: too few for limits
+
+
+def test_version_boxes_pool_with_a_warning_and_refuse_none(store: WorkbookStore) -> None:
+    page = commercial_page(store)
+    boxes = page.controls.version_boxes
+    assert list(boxes) == ["v1", "v2"] and [b.value for b in boxes.values()] == [False, True]
+    assert "cgt-msg-info" in page.controls.version_note.value
+    boxes["v1"].value = True
+    assert page.model.result.candidates.n == 27 and "cgt-msg-warning" in page.controls.version_note.value
+    assert "v1 to v2" in page.replay.value
+    boxes["v1"].value = False
+    boxes["v2"].value = False  # the last one is refused
+    assert boxes["v2"].value is True and "at least one process version" in page.status.text
+    assert page.model.result.candidates.n == 3

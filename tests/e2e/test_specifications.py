@@ -90,3 +90,16 @@ def test_a_justification_stays_with_its_attribute_and_accept_all_twice_keeps_one
         ".cgt-page-clinical_development .cgt-decisions")
     assert "replaces" in page.inner_text(".cgt-page-clinical_development .cgt-msg-success")
     assert_clean(page)
+
+
+def test_process_versions_pool_only_when_ticked(page, app_url: str) -> None:  # noqa: ANN001
+    """Issue #15.11: criteria from one process version by default; ticking a second pools with a warning."""
+    _open(page, app_url, "commercial_specifications")
+    page.wait_for_selector(".cgt-version-note .cgt-msg-info:has-text('v2 only')")
+    assert "3 lots of type clinical, ppq" in page.inner_text(".cgt-spec-table")
+    page.locator(".cgt-versions input[type=checkbox]").nth(0).check()  # v1
+    page.wait_for_selector(".cgt-version-note .cgt-msg-warning:has-text('v1 (24 lots), v2 (3 lots)')")
+    page.wait_for_selector(".cgt-spec-table:has-text('27 lots of type clinical, ppq')")
+    page.wait_for_selector(".cgt-replay:has-text('v1 to v2 at lot 28')")
+    assert_clean(page)
+    screenshot(page, "commercial_specifications-versions-pooled")

@@ -18,11 +18,10 @@ from cgtkit.tables import Column, html_table, number, percent
 from cgtkit.ui.clinical_development_model import FLEXIBILITIES, PAGE_ID, ClinicalDevelopmentModel, ClinicalResult
 from cgtkit.ui.selection import LotSelectionControls
 from cgtkit.ui.shell import StatusArea, esc, page_frame
+from cgtkit.ui.decision_panel import DecisionPanel, section
 from cgtkit.ui.spec_parts import (
-    DecisionPanel,
     SpecificationsPageView,
     about_html,
-    section,
     show_k,
     show_lots,
 )

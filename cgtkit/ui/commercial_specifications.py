@@ -25,11 +25,10 @@ from cgtkit.ui.commercial_specifications_model import (
 )
 from cgtkit.ui.selection import LotSelectionControls, bind_choice
 from cgtkit.ui.shell import StatusArea, esc, page_frame, show_figure
+from cgtkit.ui.decision_panel import DecisionPanel, section
 from cgtkit.ui.spec_parts import (
-    DecisionPanel,
     SpecificationsPageView,
     about_html,
-    section,
     show_k,
     show_lots,
 )

@@ -162,7 +162,7 @@ def test_replace_a_data_set_keeps_its_name_and_names_the_decisions_to_review(pan
     assert panel.status.kind == "warning" and "flagged for review" in panel.status.text and "Viability" in panel.status.text
     (flagged,) = session.decisions
     assert "was replaced by corrected.csv" in flagged.review
-    from cgtkit.ui.spec_parts import decisions_html
+    from cgtkit.ui.decision_panel import decisions_html
 
     assert "1 to review" in decisions_html(session.decisions) and "[to review]" in panel.status.text
     panel.replace_upload.value = _upload("bad.csv", BAD)  # a bad file replaces nothing

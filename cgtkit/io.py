@@ -52,6 +52,9 @@ column                 required  content
 ``timepoint_months``   no        stability time point in months (>= 0); empty or 0
                                  means a release result
 ``storage_condition``  no        stability storage condition, text
+``donor_id``           no        the donor (or patient) whose starting material the
+                                 lot was made from, text: pairs lots of a split-
+                                 material comparability design
 =====================  ========  ====================================================
 
 Other columns are ignored. Pass words: ``pass``, ``passed``, ``no growth``,
@@ -135,13 +138,13 @@ __all__ = [
 ]
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("lot_id", "attribute", "value", "unit", "lot_type", "manufacture_date")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("process_version", "phase", "timepoint_months", "storage_condition")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("process_version", "phase", "timepoint_months", "storage_condition", "donor_id")
 
 #: Columns of the DataFrame :func:`load_lots` returns, in order.
 LONG_FORMAT_COLUMNS: tuple[str, ...] = (
     "lot_id", "attribute", "value", "censoring", "result", "original_value", "unit", "lot_type",
     "manufacture_date", "process_version", "phase", "phase_note", "pivotal", "timepoint_months",
-    "storage_condition", "source_row",
+    "storage_condition", "donor_id", "source_row",
 )
 
 #: The phases a ``phase`` cell is mapped to: the development stages of :class:`cgtkit.vocab.Stage`
@@ -911,7 +914,7 @@ def _cross_row_problems(cells: pd.DataFrame, parsed: dict[str, Any], letters: di
             "Keep one row per lot and attribute (for replicates, enter the reportable result), "
             "or correct the lot id or attribute of one row."))
     for col, label in (("manufacture_date", "manufacture dates"), ("lot_type", "lot types"),
-                       ("process_version", "process versions")):
+                       ("process_version", "process versions"), ("donor_id", "donors")):
         if col in letters:
             shown = parsed[col].dt.strftime("%Y-%m-%d") if col == "manufacture_date" else parsed[col]
             problems += _conflicts(cells, "lot_id", col, shown, letters, ProblemKind.LOT_DISAGREES,
@@ -980,7 +983,8 @@ def _build(records: list[list[str]], name: str, note: str, today: pd.Timestamp, 
     lot_types_fix = f"Use one of: {', '.join(LOT_TYPES)}."
     check("lot_type", [_Rule(cells["lot_type"] == "", ProblemKind.EMPTY, "the lot type is empty", lot_types_fix),
                        _Rule(lot_types.isna(), ProblemKind.NOT_A_LOT_TYPE, "'{}' is not a lot type", lot_types_fix)])
-    parsed: dict[str, Any] = {"lot_type": lot_types, "process_version": cells["process_version"].replace("", np.nan)}
+    parsed: dict[str, Any] = {"lot_type": lot_types, "process_version": cells["process_version"].replace("", np.nan),
+                              "donor_id": cells["donor_id"].replace("", np.nan)}
     parsed["value"], rules = _parse_values(cells["value"])
     check("value", rules + _bounds_rules(cells["value"], parsed["value"]["value"], cells["attribute"]))
     parsed["manufacture_date"], rules = _parse_dates(cells["manufacture_date"], today)
@@ -998,6 +1002,7 @@ def _build(records: list[list[str]], name: str, note: str, today: pd.Timestamp, 
         raise _fail(name, "the file has a header row but no data rows. Add one row per lot and attribute.")
 
     process_versions = parsed["process_version"]  # blanks take the lot's value
+    donors = parsed["donor_id"]
     values, phases = parsed["value"], _lot_phases(parsed["phase"], cells["lot_id"])
     out = cells.assign(
         value=values["value"], censoring=values["censoring"], result=values["result"], original_value=cells["value"],
@@ -1005,6 +1010,7 @@ def _build(records: list[list[str]], name: str, note: str, today: pd.Timestamp, 
         process_version=process_versions.fillna(process_versions.groupby(cells["lot_id"]).transform("first")),
         phase=phases["phase"], phase_note=phases["phase_note"], pivotal=phases["pivotal"],
         timepoint_months=parsed["timepoint_months"], storage_condition=cells["storage_condition"].replace("", np.nan),
+        donor_id=donors.fillna(donors.groupby(cells["lot_id"]).transform("first")),
         source_row=cells.index.astype("int64"),
     )
     out = out.sort_values(["manufacture_date", "lot_id", "attribute", "timepoint_months", "storage_condition"],

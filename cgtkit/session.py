@@ -21,7 +21,7 @@ Schema history:
    data set has a ``kind`` (:class:`cgtkit.vocab.DatasetKind`).
 
 >>> s = Session()
->>> s.schema_version == SCHEMA_VERSION == 3
+>>> s.schema_version == SCHEMA_VERSION == 4
 True
 >>> migrate({"schema_version": 1, "datasets": {"x_stability": {"name": "x_stability"}}})["datasets"]
 {'x_stability': {'kind': 'stability', 'name': 'x_stability'}}
@@ -53,7 +53,7 @@ __all__ = [
     "dataset_kind", "default_workbook_path", "migrate",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: The sections every saved workbook has (a missing one means a damaged file, not an empty workbook).
 REQUIRED_SECTIONS: tuple[str, ...] = ("profile", "datasets", "decisions")
 #: The largest workbook file cgtkit reads; the app's upload limit (voila.json) is the same.
@@ -237,7 +237,13 @@ def _v2_to_v3(raw: dict[str, Any]) -> dict[str, Any]:
     return {**raw, "schema_version": 3}
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(raw: dict[str, Any]) -> dict[str, Any]:
+    """Schema 4 adds the comparability decision kind and process versions on criteria (with defaults):
+    nothing to convert; an older cgtkit refuses a schema-4 file instead of calling it damaged."""
+    return {**raw, "schema_version": 4}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def migrate(raw: dict[str, Any]) -> dict[str, Any]:
@@ -286,9 +292,9 @@ class Session(BaseModel):
         attributes: an attribute has one current decision per page. The replaced decisions are kept,
         as saved, in the new decision's ``superseded`` (its history); an earlier set that also holds
         other attributes keeps those."""
-        from cgtkit.decisions import attributes, without_attributes
+        from cgtkit.decisions import without_attributes
 
-        gone = set(attributes(decision))
+        gone = set(decision.subjects)
         kept, replaced = [], []
         for d in self.decisions:
             rest = without_attributes(d, gone) if d.page == decision.page and gone else d

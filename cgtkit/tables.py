@@ -40,17 +40,25 @@ def _missing(value: Any) -> bool:
         return True
 
 
-def number(digits: int = 4) -> Callable[[Any], str]:
-    """Significant digits, a dash for a missing or infinite value.
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
-    >>> number()(71.2468), number(3)(None), number()(float("inf"))
-    ('71.25', '—', '—')
+
+def number(digits: int = 4) -> Callable[[Any], str]:
+    """Significant digits, a dash for a missing or infinite value; very large or small numbers as
+    m×10ⁿ, never "e+12".
+
+    >>> number()(71.2468), number(3)(None), number()(float("inf")), number()(6.1334e12)
+    ('71.25', '—', '—', '6.133×10¹²')
     """
 
     def fmt(value: Any) -> str:
         if _missing(value) or (isinstance(value, float) and not math.isfinite(value)):
             return MISSING
-        return f"{value:.{digits}g}"
+        text = f"{value:.{digits}g}"
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            text = f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+        return text
 
     return fmt
 

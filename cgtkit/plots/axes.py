@@ -22,7 +22,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["LOG_MANTISSAS", "axis_range", "log_axis", "log_ticks", "sci_text", "title_with_note", "wrap_title"]
+__all__ = ["LOG_MANTISSAS", "NUMBER_AXIS", "axis_range", "log_axis", "log_ticks", "sci_text", "title_with_note",
+           "value_axis", "wrap_title"]
+
+#: Linear axes write large and small numbers as m×10ⁿ, never with SI suffixes ("25T").
+NUMBER_AXIS: dict[str, str] = {"exponentformat": "power", "showexponent": "all"}
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 #: Tick mantissas tried on a log axis, richest first; the first giving 3 to 8 ticks wins.
@@ -109,6 +113,17 @@ def log_axis(values: Iterable[float | None]) -> dict[str, object]:
     ticks, labels = log_ticks(10 ** (rng[0] - slack), 10 ** (rng[1] + slack))
     rng = [min(rng[0], math.log10(ticks[0])), max(rng[1], math.log10(ticks[-1]))]
     return {"type": "log", "range": rng, "tickmode": "array", "tickvals": ticks, "ticktext": labels}
+
+
+def value_axis(log: bool, values: Iterable[float | None], label: str, unit: str | None) -> dict[str, object]:
+    """The axis of an attribute's values: a log axis with readable ticks for log-normal attributes
+    (every value given, limits included, inside the range), else linear in m×10ⁿ notation."""
+    values = list(values)
+    title = {"text": wrap_title(label, unit)}
+    if log:
+        return {**log_axis(values), "title": title}
+    rng = axis_range(values, log=False)
+    return {**NUMBER_AXIS, "title": title, **({"range": rng} if rng else {})}
 
 
 def wrap_title(label: str, unit: str | None = None, width: int = MAX_AXIS_TITLE) -> str:

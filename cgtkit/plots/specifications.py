@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 
 from cgtkit.analyses.lifecycle import LifecycleReplay
 from cgtkit.analyses.specifications import AttributeData, Candidate
-from cgtkit.plots.axes import axis_range, log_axis, log_ticks, sci_text, title_with_note, wrap_title
+from cgtkit.plots.axes import log_axis, log_ticks, sci_text, title_with_note
+from cgtkit.plots.axes import value_axis as axes_value_axis
 from cgtkit.vocab import Scale
 
 LOT_TYPE_COLOURS = {
@@ -31,18 +32,9 @@ LAYOUT = dict(
     font=dict(size=12),
     title_font_size=15,
 )
-#: Linear axes write large and small numbers as m×10ⁿ, never with SI suffixes ("25T").
-NUMBER_AXIS = dict(exponentformat="power", showexponent="all")
-
-
 def value_axis(scale: Scale | str, values: Sequence[float | None], label: str, unit: str) -> dict[str, object]:
-    """The y axis of an attribute's values: a log axis with readable ticks for log-normal attributes
-    (limits included in the range, so none falls off the chart), else linear in m×10ⁿ notation."""
-    title = dict(text=wrap_title(label, unit))
-    if Scale(scale) is Scale.LOG:
-        return {**log_axis(values), "title": title}
-    rng = axis_range(values, log=False)
-    return {**NUMBER_AXIS, "title": title, **({"range": rng} if rng else {})}
+    """The y axis of an attribute's values on its scale (see :func:`cgtkit.plots.axes.value_axis`)."""
+    return axes_value_axis(Scale(scale) is Scale.LOG, values, label, unit)
 
 
 def _limit_lines(fig: go.Figure, x: Sequence[object], low: float | None, high: float | None, name: str,

@@ -31,7 +31,8 @@ def decisions_html(recorded: Sequence[Decision]) -> str:
     if not recorded:
         return "<p class='cgt-muted'>No decisions recorded on this page yet.</p>"
     rows = [row for d in recorded for row in decisions.rows(d)]
-    count = f"<b>{len(recorded)}</b>" + (f" ({len(rows)} criteria)" if len(rows) != len(recorded) else "")
+    noun = "criteria" if all(d.kind != "comparability" for d in recorded) else "rows"
+    count = f"<b>{len(recorded)}</b>" + (f" ({len(rows)} {noun})" if len(rows) != len(recorded) else "")
     table = html_table(pd.DataFrame(rows, columns=list(decisions.COLUMNS)),
                        [Column(key, title) for key, title in decisions.COLUMNS.items()], css="cgt-decisions-table")
     words = "".join(f"<li>{esc(decisions.summary(d))}"

@@ -126,9 +126,19 @@ def app_page_url(app_url: str, page_id: str) -> str:
 
 
 def screenshot(pg, name: str) -> Path:  # noqa: ANN001
+    """The whole page, however long: the app scrolls inside its own container, which ``full_page``
+    does not see, so the viewport is stretched to the content's height for the shot."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    pg.screenshot(path=str(path), full_page=True)
+    size = pg.viewport_size
+    height = pg.evaluate("Math.max(...Array.from(document.querySelectorAll('body, body *'))"
+                         ".map((e) => e.scrollHeight))")
+    pg.set_viewport_size({"width": size["width"], "height": min(max(int(height), size["height"]), 12000)})
+    try:
+        pg.wait_for_timeout(300)
+        pg.screenshot(path=str(path), full_page=True)
+    finally:
+        pg.set_viewport_size(size)
     return path
 
 

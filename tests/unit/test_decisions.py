@@ -13,6 +13,8 @@ from cgtkit.decisions import (
     COLUMNS,
     DECISION_KINDS,
     CommercialCriterionDecision,
+    ComparabilityDecision,
+    ComparabilityFinding,
     DecisionBase,
     HorizonRisk,
     InvestigationalCriteriaDecision,
@@ -71,7 +73,42 @@ def _legacy() -> LegacyDecision:
                                  "result": {"low": 71.25, "high": None, "unit": "%"}})
 
 
-EXAMPLES = [_commercial(), _set(), _set(_criterion(), _criterion(**_STERILITY)), _legacy()]
+def _comparability(**overrides: Any) -> ComparabilityDecision:
+    fields: dict[str, Any] = dict(
+        id="c0ffee000004", timestamp=WHEN, page="comparability", flexibility_id="CD-MINOR-CHANGES",
+        dataset="aav_lots", change_types=("scale",), classification="moderate", reporting_category=None,
+        pre_label="pre-change (v1)", post_label="post-change (v2)", pre_lots=("A1", "A2", "A3"),
+        post_lots=("B1", "B2", "B3"), margin_sd=1.5, k=3.0, target_power=0.8,
+        method="TOST (Welch) for high-risk attributes; quality range for medium", justification="Mine.",
+        findings=(
+            ComparabilityFinding(attribute="full_capsid_pct", unit="% full", risk="high", method="equivalence",
+                                 n_pre=3, n_post=3, estimate_kind="difference", estimate=4.97, ci_low=0.80,
+                                 ci_high=9.14, margin_low=-8.03, margin_high=8.03, comparable=False, power=0.15,
+                                 lots_needed_per_side=9),
+            ComparabilityFinding(attribute="aggregates", unit="% HMW", risk="medium", method="quality_range",
+                                 n_pre=3, n_post=3, range_low=0.2, range_high=1.4, n_inside=3, n_required=3,
+                                 comparable=True, power=0.97),
+        ),
+    )
+    fields.update(overrides)
+    return ComparabilityDecision(**fields)
+
+
+EXAMPLES = [_commercial(), _set(), _set(_criterion(), _criterion(**_STERILITY)), _legacy(), _comparability()]
+
+
+def test_comparability_renders_its_numbers_and_one_conclusion_per_comparison() -> None:
+    d = _comparability()
+    text = D.summary(d)
+    assert "moderate change (scale)" in text and "1 of 2 statistically compared" in text
+    assert "not shown for Full capsid" in text or "not shown for" in text
+    rows = D.rows(d)
+    assert "equivalence not shown: difference 4.97 (90% CI 0.8 to 9.14 % full), margin -8.03 to 8.03" == rows[0]["criterion"]
+    assert rows[0]["risk"] == "15.0% to pass if identical; 9 lots per side for 80%"
+    assert "3 of 3 post-change lots inside 0.2 to 1.4 % HMW" in rows[1]["criterion"]
+    assert not d.shown_comparable and attributes(d) == ("full_capsid_pct", "aggregates")
+    assert d.subjects == ("comparability:aav_lots:pre-change (v1):post-change (v2)",)
+    assert parse_decision(d.model_dump(mode="json")) == d
 
 
 @pytest.mark.parametrize("kind", DECISION_KINDS, ids=lambda k: k.__name__)

@@ -1075,3 +1075,17 @@ def test_messy_export_loads_once_the_reported_cells_are_fixed(tmp_path, file_nam
         "- Column 'manufacture_date' (G)", "- Column 'phase' (I)"]
     assert problem_lines(found)[0].startswith(
         "- Column 'manufacture_date' (G): 56 rows (2–37, 42–61) hold dates in US format MM/DD/YYYY, read as such")
+
+
+def test_donor_id_pairs_lots_and_a_lot_has_one_donor(tmp_path: Path) -> None:
+    """The optional donor_id column (split-material comparability designs) is lot-level, like process_version."""
+    text = ("lot_id,attribute,value,unit,lot_type,manufacture_date,process_version,donor_id\n"
+            "A1,viability,90,%,clinical,2024-01-01,v1,D1\n"
+            "A1,cd3_purity,95,% CD3+,clinical,2024-01-01,v1,\n"
+            "B1,viability,91,%,clinical,2024-02-01,v2,D1\n")
+    lots = load_lots(write(tmp_path, text))
+    assert lots.set_index(["lot_id", "attribute"])["donor_id"].to_dict() == {
+        ("A1", "cd3_purity"): "D1", ("A1", "viability"): "D1", ("B1", "viability"): "D1"}
+    bad = text + "B1,cd3_purity,96,% CD3+,clinical,2024-02-01,v2,D2\n"
+    with pytest.raises(LotDataError, match="lot 'B1' has more than one of its donors"):
+        load_lots(write(tmp_path, bad))

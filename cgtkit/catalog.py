@@ -1,5 +1,5 @@
 """The flexibility catalog: what FDA's 2026 CMC flexibilities for cell and gene
-therapy allow, under which conditions, and how strong each source is.
+therapy allow, under which conditions, and what each statement rests on.
 
 The knowledge lives in ``data/flexibilities.yaml`` so reviewers can read and diff
 it as data; this module only gives it a schema and checks it. Loading validates:
@@ -8,7 +8,20 @@ it as data; this module only gives it a schema and checks it. Loading validates:
 * entry ids (``^(GEN|CD|PV|CS|RP)-[A-Z0-9-]+$``) and aliases are unique;
 * each entry's ``page`` is a page id of ``data/pages.yaml``;
 * each entry's ``product_types`` are ids of ``data/product_types.yaml`` (or ``all``);
+* each entry's meetings are ids of ``data/meetings.yaml``;
+* each entry's draft question uses only the placeholders of :data:`QUESTION_FIELDS`;
 * each entry cites at least one source, and every non-regulation source is dated.
+
+Grading: each entry has a ``basis`` for its central claim (:data:`BASIS_LABELS`:
+regulation, final guidance, an FDA announcement, an official's remarks, cgtkit's
+reading ...) and each condition may carry its own (:meth:`Flexibility.basis_of`).
+Whether a statement's wording was checked against the primary text is kept as
+``checked`` and summarized by :meth:`Catalog.verification_summary`.
+
+The same module loads the other regulatory data files: the FDA meeting types
+with their PDUFA timelines (``meetings.yaml``, :func:`load_meeting_types`), the
+requirements that are not flexible (``not_flexible.yaml``, :func:`load_not_flexible`)
+and the guidances a lead expects (``guidances.yaml``, :func:`load_guidances`).
 
 Any problem is a :class:`~cgtkit.errors.CatalogError` whose message names the
 file, the entry (position and id) and the field, and says what to do, e.g.
@@ -22,6 +35,7 @@ to validate other content (tests, review of a proposed edit) without the cache.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 import datetime as _dt
@@ -39,11 +53,14 @@ from pydantic import (
     model_validator,
 )
 
-from cgtkit.datafiles import data_dir, parse_yaml, read_yaml, repeated_ids, validate_data
+from cgtkit.datafiles import data_dir, load_model, parse_yaml, read_yaml, repeated_ids, validate_data
 from cgtkit.errors import CatalogError, entry_label, problem_sentence
 from cgtkit.vocab import STAGES, Stage
 
 CATALOG_FILE = "flexibilities.yaml"
+MEETINGS_FILE = "meetings.yaml"
+NOT_FLEXIBLE_FILE = "not_flexible.yaml"
+GUIDANCES_FILE = "guidances.yaml"
 
 Area = Literal[
     "cross_cutting", "clinical_development", "process_validation", "commercial_specifications", "related_program"
@@ -113,41 +130,31 @@ PROVENANCE_LABELS: dict[str, ProvenanceLabel] = {
 }
 PROVENANCE_ORDER: tuple[str, ...] = tuple(PROVENANCE_LABELS)
 
-MeetingType = Literal["INTERACT", "pre-IND", "EOP1", "EOP2", "pre-BLA", "Type C", "Type D"]
-#: Plain-words names of the FDA meetings, and the stages at which each is held.
-MEETING_LABELS: dict[str, str] = {
-    "INTERACT": "an INTERACT meeting (early, informal CBER advice)",
-    "pre-IND": "the pre-IND meeting (Type B)",
-    "EOP1": "an end-of-phase 1 meeting (Type B)",
-    "EOP2": "the end-of-phase 2 meeting (Type B)",
-    "pre-BLA": "the pre-BLA meeting (Type B)",
-    "Type C": "a Type C meeting",
-    "Type D": "a Type D meeting (a narrow set of questions)",
+Basis = Literal[
+    "regulation",
+    "final_guidance",
+    "draft_guidance",
+    "fda_announcement",
+    "fda_official_remarks",
+    "industry_commentary",
+    "cgtkit_reading",
+]
+#: What a statement rests on, strongest first: the source grades, plus cgtkit's own reading.
+BASIS_LABELS: dict[str, ProvenanceLabel] = {
+    **PROVENANCE_LABELS,
+    "cgtkit_reading": ProvenanceLabel(
+        "cgtkit's reading",
+        "cgtkit's own inference from the documents cited: a planning view, not a statement by FDA.",
+    ),
 }
-MEETING_STAGES: dict[str, tuple[Stage, ...]] = {
-    "INTERACT": ("pre-IND",),
-    "pre-IND": ("pre-IND",),
-    "EOP1": ("phase 1",),
-    "EOP2": ("phase 2",),
-    "pre-BLA": ("phase 3", "BLA"),
-    "Type C": STAGES,
-    "Type D": STAGES,
-}
+BASIS_ORDER: tuple[str, ...] = tuple(BASIS_LABELS)
 
-
-
-def meetings_for_stage(stage: str | None) -> tuple[str, ...]:
-    """The FDA meetings (labels) that fit a development stage, the stage's own meeting first;
-    Type C and D (any stage) only when no stage-specific meeting exists (e.g. after approval).
-
-    >>> meetings_for_stage("phase 2")
-    ('the end-of-phase 2 meeting (Type B)',)
-    >>> meetings_for_stage("post-approval")
-    ('a Type C meeting', 'a Type D meeting (a narrow set of questions)')
-    """
-    specific = [m for m, stages in MEETING_STAGES.items() if stage in stages and len(stages) < len(STAGES)]
-    chosen = specific or [m for m, stages in MEETING_STAGES.items() if len(stages) == len(STAGES)]
-    return tuple(MEETING_LABELS[m] for m in chosen)
+#: The profile facts a draft question may name, as ``{placeholder}`` (filled by cgtkit.meeting_plan).
+QUESTION_FIELDS: frozenset[str] = frozenset({
+    "product", "stage", "modality", "lots_total", "lots_detail", "clinical_lots", "ppq_lots", "commercial_lots",
+    "shelf_life_days", "doses_per_lot", "containers_per_lot", "lots_per_year", "change", "change_kind",
+    "reporting", "designation", "population",
+})
 
 
 ID_PATTERN = r"^(GEN|CD|PV|CS|RP)-[A-Z0-9-]+$"
@@ -183,7 +190,8 @@ class Source(_Strict):
     title: str = Field(min_length=3)
     issuer: str = Field(min_length=2)
     date: DateText | None = None
-    section: str | None = None
+    section: str | None = Field(None, description="A real paragraph of the cited text (used for the CFR).")
+    topic: str | None = Field(None, description="What the document is cited for; not one of its headings.")
     url: str | None = Field(None, pattern=r"^https://")
     provenance: Provenance
     needs_verification: bool = False
@@ -215,10 +223,53 @@ class Misreading(_Strict):
 
 
 class Meeting(_Strict):
-    """Which FDA meeting(s) to discuss the flexibility at, earliest first."""
+    """Which FDA meeting(s) to discuss the flexibility at, earliest first (ids of ``meetings.yaml``)."""
 
-    types: list[MeetingType] = Field(min_length=1)
+    types: list[str] = Field(min_length=1)
     note: str = Field(min_length=10)
+
+
+def _statement(value: Any) -> Any:
+    return {"text": value} if isinstance(value, str) else value
+
+
+class Statement(_Strict):
+    """One statement of an entry, with what it rests on when that differs from the entry's claim.
+
+    ``basis`` and ``checked`` are ``None`` when they are the entry's own
+    (:meth:`Flexibility.basis_of`, :meth:`Flexibility.checked_of`). A plain string in
+    the YAML is a statement with neither.
+    """
+
+    text: str = Field(min_length=10)
+    basis: Basis | None = None
+    checked: bool | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+StatementIn = Annotated[Statement, BeforeValidator(_statement)]
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+class Question(_Strict):
+    """A draft question for FDA and the sponsor's proposed position, with ``{placeholders}``
+    from :data:`QUESTION_FIELDS` filled from the product profile."""
+
+    ask: str = Field(min_length=20)
+    position: str = Field(min_length=20)
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> Question:
+        unknown = sorted((_placeholders(self.ask) | _placeholders(self.position)) - QUESTION_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}; use "
+                             f"{', '.join(sorted(QUESTION_FIELDS))}")
+        return self
 
 
 class Flexibility(_Strict):
@@ -228,8 +279,12 @@ class Flexibility(_Strict):
     aliases: list[str] = Field(default_factory=list)
     area: Area
     title: str = Field(min_length=5)
+    basis: Basis = Field(description="What the central claim (``allows``) rests on.")
+    checked: bool = Field(description="The claim's wording was checked against the primary text.")
+    needs_agreement: bool = Field(
+        True, description="False when the flexibility applies by itself (a regulation) and needs no FDA agreement.")
     allows: str = Field(min_length=20)
-    conditions: list[str] = Field(min_length=1)
+    conditions: list[StatementIn] = Field(min_length=1)
     justification: str = Field(min_length=20)
     evidence: list[str] = Field(min_length=1)
     stages: list[Stage] = Field(min_length=1)
@@ -237,6 +292,7 @@ class Flexibility(_Strict):
     regulations: list[RegulationRef] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
     meeting: Meeting
+    question: Question
     page: str
     misreadings: list[Misreading] = Field(default_factory=list)
     statistics: str | None = None
@@ -272,11 +328,26 @@ class Flexibility(_Strict):
 
     @property
     def strongest_provenance(self) -> str:
+        """The strongest source cited (not what the claim rests on: see :attr:`basis`)."""
         return min((s.provenance for s in self.sources), key=PROVENANCE_ORDER.index)
 
     @property
     def needs_verification(self) -> bool:
-        return any(s.needs_verification for s in self.sources)
+        """Some statement attributed to a source was not checked against its primary text."""
+        return any(not checked and basis != "cgtkit_reading" for _t, basis, checked in self.statements())
+
+    def basis_of(self, statement: Statement) -> str:
+        """What a condition rests on: its own basis, or the entry's."""
+        return statement.basis or self.basis
+
+    def checked_of(self, statement: Statement) -> bool:
+        """Whether a condition's wording was checked: its own flag, or the entry's."""
+        return self.checked if statement.checked is None else statement.checked
+
+    def statements(self) -> list[tuple[str, str, bool]]:
+        """(text, basis, checked) of the claim and of every condition."""
+        return [(self.allows, self.basis, self.checked),
+                *((c.text, self.basis_of(c), self.checked_of(c)) for c in self.conditions)]
 
     def covers(self, modality: str) -> bool:
         return self.product_types == "all" or modality in self.product_types
@@ -292,14 +363,70 @@ class GuidanceInfo(_Strict):
     scope: str
 
 
+class Verification(_Strict):
+    """Which primary texts the catalog's wording was, and was not, checked against."""
+
+    checked: list[str] = Field(min_length=1)
+    not_checked: list[str] = Field(min_length=1)
+
+
 class Metadata(_Strict):
     schema_version: int = Field(ge=1)
     title: str
     guidance: GuidanceInfo
     announcement: list[Source] = Field(min_length=1)
     last_reviewed: DateText
+    verification: Verification
     verification_note: str
     disclaimer: str = Field(min_length=20)
+
+
+def _lower_first(label: str) -> str:
+    """"Final guidance" -> "final guidance"; "FDA announcement" stays."""
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() or "'" in first and first[:3].isupper() else label[:1].lower() + label[1:]
+
+
+@dataclass(frozen=True)
+class VerificationSummary:
+    """How many statements rest on each basis, and how many of them were checked against primary text.
+
+    cgtkit's own readings are counted apart: there is no primary text to check them against.
+    """
+
+    by_basis: dict[str, tuple[int, int]]  # basis -> (statements, checked)
+    checked_documents: tuple[str, ...]
+    not_checked_documents: tuple[str, ...]
+
+    @property
+    def sourced(self) -> int:
+        """Statements attributed to a source (all but cgtkit's readings)."""
+        return sum(n for b, (n, _) in self.by_basis.items() if b != "cgtkit_reading")
+
+    @property
+    def checked(self) -> int:
+        return sum(c for b, (_, c) in self.by_basis.items() if b != "cgtkit_reading")
+
+    @property
+    def readings(self) -> int:
+        return self.by_basis.get("cgtkit_reading", (0, 0))[0]
+
+    def sentence(self) -> str:
+        """One plain sentence: what was checked and what was not.
+
+        >>> print(VerificationSummary({"regulation": (10, 8), "final_guidance": (5, 0), "cgtkit_reading": (3, 0)},
+        ...                           ("21 CFR 600.13",), ("x",)).sentence())  # doctest: +NORMALIZE_WHITESPACE
+        8 of 15 statements attributed to a source were checked against its text; 7 were not (final guidance 5,
+        statute or regulation 2). 3 statements are cgtkit's own reading.
+        """
+        open_ = {b: n - c for b, (n, c) in self.by_basis.items() if n > c and b != "cgtkit_reading"}
+        parts = ", ".join(f"{_lower_first(BASIS_LABELS[b].label)} {k}" for b, k in
+                          sorted(open_.items(), key=lambda kv: (-kv[1], BASIS_ORDER.index(kv[0]))))
+        text = (f"{self.checked} of {self.sourced} statements attributed to a source were checked against its text; "
+                f"{self.sourced - self.checked} were not" + (f" ({parts})." if parts else "."))
+        if self.readings:
+            text += f" {self.readings} statements are cgtkit's own reading."
+        return text
 
 
 class Catalog(_Strict):
@@ -338,7 +465,7 @@ class Catalog(_Strict):
         return cls.from_data(parse_yaml(text_or_path, where=CATALOG_FILE), **kwargs)
 
     def _cross_check(self, where: str, page_ids: set[str] | None, product_type_ids: set[str] | None) -> None:
-        """Ids and aliases are unique; pages and product types are those of their data files."""
+        """Ids and aliases are unique; pages, product types and meetings are those of their data files."""
         if page_ids is None:
             from cgtkit.pages import load_pages
 
@@ -347,9 +474,17 @@ class Catalog(_Strict):
             from cgtkit.profile import load_product_types
 
             product_type_ids = set(load_product_types())
+        meeting_ids = set(load_meeting_types())
         entries = self.flexibilities
         problems = repeated_ids(where, entries, lambda e: [("id", e.id), *(("aliases", a) for a in e.aliases)])
         for index, entry in enumerate(entries):
+            unknown_meetings = [m for m in entry.meeting.types if m not in meeting_ids]
+            if unknown_meetings:
+                problems.append(problem_sentence(
+                    f"unknown meeting id(s) {', '.join(unknown_meetings)}; use ids of meetings.yaml "
+                    f"({', '.join(sorted(meeting_ids))})",
+                    where=where, entry=entry_label(index, entry), field="meeting.types",
+                ))
             if entry.page not in page_ids:
                 problems.append(problem_sentence(
                     f"unknown page id '{entry.page}'; use one of {', '.join(sorted(page_ids))}",
@@ -398,6 +533,18 @@ class Catalog(_Strict):
             grouped[entry.area].append(entry)
         return grouped
 
+    def verification_summary(self) -> VerificationSummary:
+        """Statements (claims and conditions) per basis, and how many were checked against primary text."""
+        counts: dict[str, list[int]] = {}
+        for entry in self.flexibilities:
+            for _text, basis, checked in entry.statements():
+                n = counts.setdefault(basis, [0, 0])
+                n[0] += 1
+                n[1] += int(checked)
+        ordered = {b: (counts[b][0], counts[b][1]) for b in BASIS_ORDER if b in counts}
+        v = self.metadata.verification
+        return VerificationSummary(ordered, tuple(v.checked), tuple(v.not_checked))
+
 
 @lru_cache(maxsize=4)
 def load_catalog(path: str | Path | None = None) -> Catalog:
@@ -406,3 +553,156 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     Call ``load_catalog.cache_clear()`` after editing the file in a running session.
     """
     return Catalog.from_yaml(Path(path) if path is not None else data_dir() / CATALOG_FILE)
+
+
+# -- the other regulatory data files ----------------------------------------------------
+class MeetingType(_Strict):
+    """An FDA meeting a CGT sponsor uses, with its PDUFA VII timelines (calendar days)."""
+
+    id: str
+    label: str = Field(min_length=3)
+    pdufa_type: str
+    purpose: str = Field(min_length=10)
+    stages: list[Stage] = Field(min_length=1)
+    request_response_days: int | None = Field(None, ge=1)
+    meeting_within_days: int | None = Field(None, ge=1)
+    package_days_before: int | None = Field(None, ge=1, description="None: the package goes with the request.")
+    preliminary_days_before: int | None = Field(None, ge=1)
+    when: str = Field(min_length=10)
+    checked: bool
+    note: str | None = None
+
+    @property
+    def formal(self) -> bool:
+        """A formal meeting the sponsor requests (with PDUFA timelines)."""
+        return self.meeting_within_days is not None
+
+    @property
+    def any_stage(self) -> bool:
+        return len(self.stages) == len(STAGES)
+
+    @property
+    def name(self) -> str:
+        """The label with its PDUFA meeting type: "the end-of-phase 2 meeting (Type B (EOP))"."""
+        return f"{self.label} ({self.pdufa_type})" if self.formal and self.pdufa_type not in self.label else self.label
+
+    def package_text(self) -> str:
+        if not self.formal:
+            return "no meeting package (part of the review)"
+        if self.package_days_before is None:
+            return "with the meeting request"
+        return f"at least {self.package_days_before} days before the meeting"
+
+
+class _MeetingsFile(_Strict):
+    schema_version: int
+    sources: list[Source] = Field(min_length=1)
+    meetings: list[MeetingType] = Field(min_length=1)
+
+
+class NotFlexibleItem(_Strict):
+    """A requirement the 2026 flexibilities leave as it is."""
+
+    id: str = Field(pattern=r"^NF-[A-Z0-9-]+$")
+    title: str = Field(min_length=5)
+    requirement: str = Field(min_length=20)
+    basis: Basis
+    checked: bool
+    regulations: list[str] = Field(min_length=1)
+    still_open: str = Field(min_length=10)
+    product_types: Literal["all"] | list[str]
+    when: str = Field(min_length=5)
+
+
+class _NotFlexibleFile(_Strict):
+    schema_version: int
+    items: list[NotFlexibleItem] = Field(min_length=1)
+
+
+class Guidance(_Strict):
+    """An FDA guidance a regulatory lead expects to see cited."""
+
+    id: str
+    title: str = Field(min_length=10)
+    date: DateText
+    status: Literal["final", "draft"]
+    why: str = Field(min_length=10)
+    product_types: Literal["all"] | list[str]
+    stages: list[Stage] = Field(min_length=1)
+    flexibilities: list[str] = Field(default_factory=list)
+
+    def covers(self, modality: str) -> bool:
+        return self.product_types == "all" or modality in self.product_types
+
+
+class _GuidancesFile(_Strict):
+    schema_version: int
+    guidances: list[Guidance] = Field(min_length=1)
+
+
+def _unique(where: str, entries: list[Any]) -> None:
+    problems = repeated_ids(where, entries)
+    if problems:
+        raise CatalogError(" ".join(problems))
+
+
+@lru_cache(maxsize=1)
+def load_meeting_types() -> dict[str, MeetingType]:
+    """FDA meeting types by id, in file order, from ``data/meetings.yaml``."""
+    parsed = load_model(MEETINGS_FILE, _MeetingsFile)
+    _unique(MEETINGS_FILE, parsed.meetings)
+    return {m.id: m for m in parsed.meetings}
+
+
+@lru_cache(maxsize=1)
+def meeting_sources() -> tuple[Source, ...]:
+    """The documents the meeting timelines come from."""
+    return tuple(load_model(MEETINGS_FILE, _MeetingsFile).sources)
+
+
+@lru_cache(maxsize=1)
+def load_not_flexible() -> tuple[NotFlexibleItem, ...]:
+    """What the flexibilities leave as it is, from ``data/not_flexible.yaml``."""
+    parsed = load_model(NOT_FLEXIBLE_FILE, _NotFlexibleFile)
+    _unique(NOT_FLEXIBLE_FILE, parsed.items)
+    return tuple(parsed.items)
+
+
+@lru_cache(maxsize=1)
+def load_guidances() -> tuple[Guidance, ...]:
+    """The guidances a lead expects, from ``data/guidances.yaml``; their flexibility ids are checked
+    against the catalog."""
+    parsed = load_model(GUIDANCES_FILE, _GuidancesFile)
+    _unique(GUIDANCES_FILE, parsed.guidances)
+    catalog = load_catalog()
+    problems = [
+        problem_sentence(f"unknown flexibility id {fid!r}", where=GUIDANCES_FILE, entry=entry_label(i, g),
+                         field="flexibilities")
+        for i, g in enumerate(parsed.guidances) for fid in g.flexibilities if fid not in catalog
+    ]
+    if problems:
+        raise CatalogError(" ".join(problems))
+    return tuple(parsed.guidances)
+
+
+def meetings_for_stage(stage: str | None) -> tuple[str, ...]:
+    """The FDA meetings (labels) that fit a development stage, the stage's own meeting first;
+    Type C and D (any stage) only when no stage-specific formal meeting exists (e.g. after approval).
+
+    Unchanged since before the seamless stages were added, for the pages that call it with a
+    stage string; "BLA" still gives the pre-BLA meeting (what to prepare a BLA at). The
+    navigator's next step for a filed BLA is the review team (:mod:`cgtkit.meeting_plan`).
+
+    >>> meetings_for_stage("phase 2")
+    ('the end-of-phase 2 meeting (Type B (EOP))',)
+    >>> meetings_for_stage("phase 1/2")
+    ('an end-of-phase 1 meeting (Type B (EOP))', 'the end-of-phase 2 meeting (Type B (EOP))')
+    >>> meetings_for_stage("BLA")
+    ('the pre-BLA meeting (Type B)',)
+    >>> meetings_for_stage("post-approval")
+    ('a Type C meeting', 'a Type D meeting')
+    """
+    meetings = load_meeting_types().values()
+    specific = [m for m in meetings if stage in m.stages and not m.any_stage and m.formal]
+    chosen = specific or [m for m in meetings if m.any_stage]
+    return tuple(m.name for m in chosen)

@@ -15,7 +15,9 @@ True
 >>> LimitSide.TWO_SIDED.sided
 2
 >>> Stage("phase 2").index, STAGES[-1]
-(2, 'post-approval')
+(3, 'post-approval')
+>>> Stage.PHASE_1_2.value, Stage.PHASE_1_2.clinical, Stage.BLA.clinical
+('phase 1/2', True, False)
 """
 
 from __future__ import annotations
@@ -76,11 +78,19 @@ class AttributeKind(StrEnum):
 
 
 class Stage(StrEnum):
-    """Where a product is in development, in order; the navigator decides by it."""
+    """Where a product is in development, in order; the navigator decides by it.
+
+    The seamless designs common in cell and gene therapy have stages of their own
+    (``phase 1/2``, ``phase 2/3``), placed between the phases they join. Whether the
+    current study is the pivotal one is a separate fact of the product profile: many
+    CGT products were licensed on phase 1/2 or phase 2 data.
+    """
 
     PRE_IND = "pre-IND"
     PHASE_1 = "phase 1"
+    PHASE_1_2 = "phase 1/2"
     PHASE_2 = "phase 2"
+    PHASE_2_3 = "phase 2/3"
     PHASE_3 = "phase 3"
     BLA = "BLA"
     POST_APPROVAL = "post-approval"
@@ -89,6 +99,11 @@ class Stage(StrEnum):
     def index(self) -> int:  # type: ignore[override]
         """Position in development order (pre-IND = 0)."""
         return STAGES.index(self.value)
+
+    @property
+    def clinical(self) -> bool:
+        """A stage at which clinical studies run under an IND (phase 1 to phase 3)."""
+        return Stage.PHASE_1.index <= self.index <= Stage.PHASE_3.index
 
 
 STAGES: tuple[str, ...] = tuple(s.value for s in Stage)

@@ -15,8 +15,9 @@ RELEVANCE_STYLE = {
 }
 
 
-def build_timeline_figure(timeline: pd.DataFrame, current_stage: str) -> go.Figure:
-    """One row per flexibility, one column per stage, marked by relevance to this product."""
+def build_timeline_figure(timeline: pd.DataFrame, current_stage: str, pivotal: bool = False) -> go.Figure:
+    """One row per flexibility, one column per stage (seamless phases 1/2 and 2/3 included), marked by
+    relevance to this product; ``pivotal`` notes in the title that the current study is the pivotal one."""
     order = list(dict.fromkeys(timeline["flexibility_id"]))
     fig = go.Figure()
     for relevance, style in RELEVANCE_STYLE.items():
@@ -36,7 +37,8 @@ def build_timeline_figure(timeline: pd.DataFrame, current_stage: str) -> go.Figu
         template="plotly_white",
         height=120 + 24 * len(order),
         margin=dict(l=190, r=20, t=80, b=50),
-        title=f"When each flexibility matters for this product (dotted line: now, {current_stage})",
+        title=("When each flexibility matters for this product (dotted line: now, "
+               f"{current_stage}{', pivotal study' if pivotal else ''})"),
         legend=dict(orientation="h", yanchor="top", y=-0.01, xanchor="left", x=0),
         xaxis=dict(categoryorder="array", categoryarray=list(STAGES), side="top", title=None),
         yaxis=dict(categoryorder="array", categoryarray=order[::-1], title=None),

@@ -30,7 +30,6 @@ from traitlets import Any as AnyTrait
 from traitlets import Bool, Dict, Float, HasTraits, List, Tuple, Unicode, observe
 
 from cgtkit.analyses.comparability import (
-    ComparabilityPlan,
     ComparabilityResult,
     ComparabilitySettings,
     Method,
@@ -107,7 +106,7 @@ class ComparabilityModel(HasTraits):
         self.set_trait("change_type_options", [(c.label, c.id) for c in types.change_types])
         profile = session.profile
         self.approved = bool(profile is not None and str(profile.stage) == "post-approval")
-        planned = str(getattr(profile, "planned_change", "") or "")
+        planned = str(getattr(profile, "change_type", "") or "")  # the profile's kind of change (Start here)
         if planned in {c.id for c in types.change_types}:
             self.change_types = [planned]
         self.change_description = str(getattr(profile, "change_description", "") or "")

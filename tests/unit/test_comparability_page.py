@@ -113,3 +113,9 @@ def test_unpaired_lots_in_a_paired_design_give_a_message() -> None:
     m.paired = True
     assert "Unpaired lots" in m.problem and m.view is not None  # the independent comparison stays
     assert not m.view.result.lots.paired
+
+
+def test_the_profile_s_kind_of_change_describes_the_change(session: Session) -> None:
+    profile = session.profile.model_copy(update={"change_type": "site_transfer", "stage": "post-approval"})
+    m = ComparabilityModel(session.with_profile(profile))
+    assert m.change_types == ["site_transfer"] and m.approved and m.plan.classification == "major"

@@ -319,8 +319,9 @@ class StartHereView:
                                    layout=wide)
         self.stage = w.Dropdown(description="Stage", options=list(STAGES))
         self.stage.add_class("cgt-stage")
-        self.pivotal = w.Checkbox(description="The current study is pivotal (meant to support the BLA)",
-                                  indent=False, layout=w.Layout(width="auto"))
+        self.pivotal = w.Checkbox(
+            description="The current study is pivotal (meant to support the BLA; phase 2/3 and 3 always are)",
+            indent=False, layout=w.Layout(width="auto"))
         self.pivotal.add_class("cgt-pivotal")
         self.ind_type = w.Dropdown(description="IND", options=_options(IND_TYPE_LABELS), layout=wide)
         self.ind_type.add_class("cgt-ind-type")

@@ -28,7 +28,7 @@ from cgtkit.ui.comparability_model import (
     ComparabilityModel,
     ComparabilityView,
 )
-from cgtkit.ui.decision_panel import DecisionPanel, data_key, section
+from cgtkit.ui.decision_panel import DecisionPanel, FollowsWorkbook, section
 from cgtkit.ui.selection import bind_choice
 from cgtkit.ui.shell import StatusArea, esc, page_frame, show_figure
 
@@ -132,7 +132,7 @@ def power_html(view: ComparabilityView, shown: str) -> str:
     return base + "".join(f"<p>{esc(n)}</p>" for n in notes)
 
 
-class ComparabilityPageView:
+class ComparabilityPageView(FollowsWorkbook):
     """The page's widgets over its model; ``on_show`` follows a workbook changed elsewhere."""
 
     def __init__(self, model: ComparabilityModel, store: WorkbookStore) -> None:
@@ -213,8 +213,7 @@ class ComparabilityPageView:
         model.observe(lambda c: self._draw(c["new"]), names="view")
         model.observe(self._on_problem, names="problem")
         model.observe(lambda _c: self._draw_plan(), names=["plan", "plan_problem"])
-        self._seen = store.stamp()
-        self._data_key = data_key(model.session)
+        self._seen_now(model.session)
         if model.view is not None:
             self._draw(model.view)
         self._on_problem({"new": model.problem})
@@ -309,24 +308,11 @@ class ComparabilityPageView:
         self.power_text.value = power_html(view, a.attribute)
 
     # -- the workbook ---------------------------------------------------------------
-    def _recorded(self, session: Session) -> None:
+    def _set_session(self, session: Session) -> None:
         self.model.session = session
-        self._seen = self.store.stamp()
 
-    def on_show(self) -> None:
-        stamp = self.store.stamp()
-        if stamp == self._seen:
-            return
-        self._seen = stamp
-        with self.status.guard():
-            session = self.store.load()
-            key = data_key(session)
-            if key != self._data_key:
-                self._data_key = key
-                self.model.use_session(session)
-            else:
-                self.model.session = session
-            self.panel.show(session)
+    def _use_session(self, session: Session) -> None:
+        self.model.use_session(session)
 
 
 def build_page(store: WorkbookStore, page_id: str = PAGE_ID) -> ComparabilityPageView:

@@ -44,7 +44,8 @@ from cgtkit.decisions import ComparabilityDecision, ComparabilityFinding
 from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.session import Session
 from cgtkit.stats.equivalence import PowerGrid
-from cgtkit.vocab import AttributeKind, DatasetKind
+from cgtkit.ui.decision_panel import lot_datasets
+from cgtkit.vocab import AttributeKind
 
 PAGE_ID = "comparability"
 FLEXIBILITIES = (("CD-MINOR-CHANGES — manufacturing change with risk-based comparability", "CD-MINOR-CHANGES"),
@@ -121,9 +122,7 @@ class ComparabilityModel(HasTraits):
         """Follow a changed workbook, keeping the data set if it is still there."""
         self.session = session
         self._frames.clear()
-        options = [name for name, ds in session.datasets.items() if ds.kind is DatasetKind.LOTS]
-        if not options:
-            raise InsufficientDataError("The workbook holds no lot data: load a lot data file on the Home page.")
+        options = lot_datasets(session)
         self.set_trait("dataset_options", options)
         self._busy = True
         try:

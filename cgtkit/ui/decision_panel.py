@@ -16,9 +16,11 @@ import pandas as pd
 
 from cgtkit import decisions
 from cgtkit.decisions import Decision
+from cgtkit.errors import InsufficientDataError
 from cgtkit.session import Session, WorkbookStore
 from cgtkit.tables import Column, html_table
 from cgtkit.ui.shell import Confirm, StatusArea, esc
+from cgtkit.vocab import DatasetKind
 
 
 def section(title: str) -> w.HTML:
@@ -165,3 +167,55 @@ class DecisionPanel:
 def data_key(session: Session) -> tuple[tuple[str, object], ...]:
     """What a page's results depend on: the data sets and when each was loaded."""
     return tuple((name, ds.loaded_at) for name, ds in session.datasets.items())
+
+
+def lot_datasets(session: Session) -> list[str]:
+    """The workbook's lot data sets, in order; none is a problem the user fixes on the Home page."""
+    names = [name for name, ds in session.datasets.items() if ds.kind is DatasetKind.LOTS]
+    if not names:
+        raise InsufficientDataError("The workbook holds no lot data: load a lot data file on the Home page.")
+    return names
+
+
+class FollowsWorkbook:
+    """What a page view does to follow the workbook: record what it has seen, and on being shown again
+    (``on_show``) reload a workbook changed by another page or tab.
+
+    A view sets ``store``, ``status`` and ``panel``, calls :meth:`_seen_now` once built, and implements
+    :meth:`_set_session` (the new workbook, same data: decisions or profile changed) and
+    :meth:`_use_session` (data sets added, replaced or removed: recompute).
+    """
+
+    store: WorkbookStore
+    status: StatusArea
+    panel: DecisionPanel
+
+    def _set_session(self, session: Session) -> None:
+        raise NotImplementedError
+
+    def _use_session(self, session: Session) -> None:
+        raise NotImplementedError
+
+    def _seen_now(self, session: Session) -> None:
+        self._seen = self.store.stamp()
+        self._data_key = data_key(session)
+
+    def _recorded(self, session: Session) -> None:
+        """The panel recorded or removed a decision: the page's workbook is that one."""
+        self._set_session(session)
+        self._seen = self.store.stamp()
+
+    def on_show(self) -> None:
+        stamp = self.store.stamp()
+        if stamp == self._seen:
+            return
+        self._seen = stamp
+        with self.status.guard():
+            session = self.store.load()
+            key = data_key(session)
+            if key != self._data_key:
+                self._data_key = key
+                self._use_session(session)
+            else:
+                self._set_session(session)
+            self.panel.show(session)

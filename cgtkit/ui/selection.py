@@ -30,8 +30,9 @@ from cgtkit.attributes import AttributeSpec, get_attribute, load_attributes
 from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.io import lots_summary
 from cgtkit.session import Session
+from cgtkit.ui.decision_panel import lot_datasets
 from cgtkit.ui.shell import StatusArea
-from cgtkit.vocab import LOT_TYPES, AttributeKind, DatasetKind, LotType
+from cgtkit.vocab import LOT_TYPES, AttributeKind, LotType
 
 
 class LotSelection(HasTraits):
@@ -62,9 +63,7 @@ class LotSelection(HasTraits):
         """Follow a changed workbook, keeping the data set and attribute if they still exist."""
         self.session = session
         self._frames.clear()
-        options = [name for name, ds in session.datasets.items() if ds.kind is DatasetKind.LOTS]
-        if not options:
-            raise InsufficientDataError("The workbook holds no lot data: load a lot data file on the Home page.")
+        options = lot_datasets(session)
         with self.hold_trait_notifications():
             self.set_trait("dataset_options", options)
             dataset = self.dataset if self.dataset in options else options[0]

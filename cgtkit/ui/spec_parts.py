@@ -17,7 +17,7 @@ from cgtkit.attributes import AttributeSpec
 from cgtkit.plots.specifications import build_k_vs_n_figure, build_lots_figure
 from cgtkit.session import Session, WorkbookStore
 from cgtkit.tables import Column, html_table, text
-from cgtkit.ui.decision_panel import DecisionPanel, data_key
+from cgtkit.ui.decision_panel import DecisionPanel, FollowsWorkbook
 from cgtkit.ui.shell import StatusArea, esc, show_figure
 from cgtkit.vocab import AttributeKind
 
@@ -95,7 +95,7 @@ def show_k(out: w.Output, k_table: pd.DataFrame | None, data: AttributeData) -> 
     show_figure(out, build_k_vs_n_figure(k_table, max(data.n, 2), data.spec.limit_side.sided))
 
 
-class SpecificationsPageView:
+class SpecificationsPageView(FollowsWorkbook):
     """What a specifications page's view does alike: follow its model, and follow the workbook.
 
     :meth:`_bind` draws the model's result and observes it (``_draw``, which the
@@ -126,8 +126,7 @@ class SpecificationsPageView:
     def _bind(self) -> None:
         self.model.observe(lambda c: self._draw(c["new"]), names="result")
         self.model.observe(self._on_problem, names="problem")
-        self._seen = self.store.stamp()
-        self._data_key = data_key(self.model.selection.session)
+        self._seen_now(self.model.selection.session)
         if self.model.result is not None:
             self._draw(self.model.result)
         self._on_problem({"new": self.model.problem})
@@ -137,21 +136,8 @@ class SpecificationsPageView:
         if change["new"]:
             self.status.show("error", change["new"])
 
-    def _recorded(self, session: Session) -> None:
+    def _set_session(self, session: Session) -> None:
         self.model.selection.session = session
-        self._seen = self.store.stamp()
 
-    def on_show(self) -> None:
-        stamp = self.store.stamp()
-        if stamp == self._seen:
-            return
-        self._seen = stamp
-        with self.status.guard():
-            session = self.store.load()
-            key = data_key(session)
-            if key != self._data_key:
-                self._data_key = key
-                self.model.use_session(session)
-            else:
-                self.model.selection.session = session
-            self.panel.show(session)
+    def _use_session(self, session: Session) -> None:
+        self.model.use_session(session)

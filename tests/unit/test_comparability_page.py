@@ -17,18 +17,6 @@ from cgtkit.ui import comparability
 from cgtkit.ui.comparability_model import ComparabilityModel, default_rank
 
 
-@pytest.fixture()
-def session() -> Session:
-    return Session.example()
-
-
-@pytest.fixture()
-def store(tmp_path, session: Session) -> WorkbookStore:
-    s = WorkbookStore(tmp_path / "wb.json")
-    s.replace(session)
-    return s
-
-
 def _csv(rows: list[str], header: str = "lot_id,attribute,value,unit,lot_type,manufacture_date,process_version") -> pd.DataFrame:
     return load_lots(io.BytesIO(("\n".join([header, *rows]) + "\n").encode()), name="lots.csv")
 

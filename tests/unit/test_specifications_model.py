@@ -22,18 +22,6 @@ from cgtkit.vocab import AttributeKind, DatasetKind, LotType
 V1_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "workbook_v1.json"
 
 
-@pytest.fixture(scope="module")
-def session() -> Session:
-    return Session.example()
-
-
-@pytest.fixture()
-def store(tmp_path, session: Session) -> WorkbookStore:
-    s = WorkbookStore(tmp_path / "wb.json")
-    s.replace(session)
-    return s
-
-
 def commercial_page(store: WorkbookStore) -> commercial_specifications.CommercialSpecificationsView:
     return commercial_specifications.build_page(store)
 

@@ -94,7 +94,9 @@ class CgtkitVoila(Voila):
             (pattern, CgtkitVoilaHandler if handler is TornadoVoilaHandler else handler, *rest)
             for pattern, handler, *rest in super().init_handlers()
         ]
-        app = _join(self.server_url, "voila/render", APP_NOTEBOOK)
+        # Routes live under server_url; the browser's links under base_url (they differ behind a proxy
+        # that strips the user's prefix, as under JupyterHub: deploy/jupyterhub/).
+        app = _join(self.base_url, "voila/render", APP_NOTEBOOK)
         return [(self.server_url, RedirectHandler, {"url": app, "permanent": False}), *handlers]
 
 

@@ -137,6 +137,11 @@ class AttributeSpec(BaseModel):
     safety_discussion : bool
         True when whether this is a safety attribute is a topic for the FDA
         meeting (vector copy number).
+    stability_direction : {"decrease", "increase", "unknown"} or None
+        How the attribute changes on storage, which sets the side of the
+        ICH Q1E confidence bound (decrease: the lower bound, e.g. viability;
+        increase: the upper, e.g. aggregates; unknown: two-sided). ``None``:
+        not recorded, and the stability analysis falls back on the limit side.
     description : str
         One line.
     in_catalog : bool
@@ -158,6 +163,7 @@ class AttributeSpec(BaseModel):
     source: str | None = None
     verify: bool = False
     safety_discussion: bool = False
+    stability_direction: Literal["decrease", "increase", "unknown"] | None = None
     description: str = Field(min_length=1)
     in_catalog: bool = True
 
@@ -172,6 +178,9 @@ class AttributeSpec(BaseModel):
     def _kind_rules(self) -> AttributeSpec:
         if self.physical_bounds is not None and self.result_type == "pass_fail":
             raise ValueError("a pass_fail attribute has no physical_bounds; remove them")
+        if self.stability_direction is not None and self.kind == "safety_fixed":
+            raise ValueError("a safety_fixed attribute has no stability_direction (cgtkit estimates no shelf life "
+                             "from a fixed safety requirement); remove it")
         if self.kind == "safety_fixed":
             if not (self.fixed_requirement and self.fixed_requirement.strip()):
                 raise ValueError("a safety_fixed attribute needs a fixed_requirement")

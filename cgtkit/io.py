@@ -51,6 +51,13 @@ column                 required  content
                                  written (a warning); see :func:`parse_phase`
 ``timepoint_months``   no        stability time point in months (>= 0); empty or 0
                                  means a release result
+``timepoint_days``,    no        the same, in days, hours or minutes (fresh cells
+``timepoint_hours``,             live for hours, in-use and post-thaw windows take
+``timepoint_minutes``            minutes to hours); one time column per file
+``timepoint``,         no        a time point with its unit stated in ``time_unit``
+``time_unit``                    (``minutes``, ``hours``, ``days`` or ``months``;
+                                 ``min``, ``h``, ``d``, ``mo`` and singulars read
+                                 too), the same unit on every row with a time point
 ``storage_condition``  no        stability storage condition, text
 ``donor_id``           no        the donor (or patient) whose starting material the
                                  lot was made from, text: pairs lots of a split-
@@ -81,7 +88,10 @@ pass/fail results, else NaN), ``original_value`` (str, as written),
 ``phase`` (str or NaN: one of :data:`PHASES`, or the cell as written),
 ``phase_note`` (str or NaN: a remark in parentheses in the phase cell),
 ``pivotal`` (bool: the phase cell says pivotal or registrational),
-``timepoint_months`` (float or NaN), ``storage_condition`` (str or NaN),
+``timepoint_months`` (float or NaN: the time point in months, converted
+when the file gives another unit, 1 month = 365.25/12 days), ``timepoint``
+(float or NaN: the time point in the file's own unit), ``time_unit`` (str or
+NaN: that unit), ``storage_condition`` (str or NaN), ``donor_id`` (str or NaN),
 ``source_row`` (int: the row in the file).
 
 Rules:
@@ -94,6 +104,12 @@ Rules:
   first phase cell (with its note and pivotal flag) is used for all its rows,
   and a lot with two phases is a warning.
 * One unit per attribute.
+* One time unit per file, stated: by the time column's name
+  (``timepoint_hours``) or in ``time_unit``. Two time columns with values, a
+  ``timepoint`` column without ``time_unit``, and two units in ``time_unit``
+  are errors, never converted silently; so are negative or unreadable time
+  points. Analyses use ``timepoint`` in its unit; ``timepoint_months`` serves
+  to tell release rows (no time point, or 0) from later stability results.
 * Rows sorted by ``manufacture_date``, ``lot_id``, ``attribute``, then
   ``timepoint_months`` and ``storage_condition`` (release rows first).
 
@@ -129,22 +145,27 @@ import numpy as np
 import pandas as pd
 
 from cgtkit.errors import LotDataError
+from cgtkit.stats.stability import TIME_UNITS, convert_time
 from cgtkit.vocab import LOT_TYPES, Stage
 
 __all__ = [
     "FAIL_WORDS", "LONG_FORMAT_COLUMNS", "OPTIONAL_COLUMNS", "PASS_WORDS", "PHASES", "REQUIRED_COLUMNS",
-    "Problem", "ProblemKind", "Severity", "attribute_values", "describe_warnings", "load_lots", "lots_summary",
+    "TIME_COLUMNS", "TIME_UNIT_WORDS", "Problem", "ProblemKind", "Severity", "attribute_values", "describe_warnings", "load_lots", "lots_summary",
     "parse_phase", "parse_value", "problem_lines", "problems_csv",
 ]
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("lot_id", "attribute", "value", "unit", "lot_type", "manufacture_date")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("process_version", "phase", "timepoint_months", "storage_condition", "donor_id")
+#: The columns that may hold stability time points, with the unit each states (``timepoint``: in ``time_unit``).
+TIME_COLUMNS: dict[str, str | None] = {"timepoint_months": "months", "timepoint_days": "days",
+                                       "timepoint_hours": "hours", "timepoint_minutes": "minutes", "timepoint": None}
+OPTIONAL_COLUMNS: tuple[str, ...] = ("process_version", "phase", *TIME_COLUMNS, "time_unit", "storage_condition",
+                                     "donor_id")
 
 #: Columns of the DataFrame :func:`load_lots` returns, in order.
 LONG_FORMAT_COLUMNS: tuple[str, ...] = (
     "lot_id", "attribute", "value", "censoring", "result", "original_value", "unit", "lot_type",
-    "manufacture_date", "process_version", "phase", "phase_note", "pivotal", "timepoint_months",
-    "storage_condition", "donor_id", "source_row",
+    "manufacture_date", "process_version", "phase", "phase_note", "pivotal", "timepoint_months", "timepoint",
+    "time_unit", "storage_condition", "donor_id", "source_row",
 )
 
 #: The phases a ``phase`` cell is mapped to: the development stages of :class:`cgtkit.vocab.Stage`
@@ -153,9 +174,17 @@ PHASES: tuple[str, ...] = (
     Stage.PRE_IND.value, Stage.PHASE_1.value, "phase 1/2", Stage.PHASE_2.value, "phase 2/3", Stage.PHASE_3.value,
     Stage.BLA.value, Stage.POST_APPROVAL.value,
 )
+#: How a ``time_unit`` cell may name its unit (any case): the unit, its singular or a short form.
+TIME_UNIT_WORDS: dict[str, str] = {
+    **dict.fromkeys(("minutes", "minute", "min", "mins"), "minutes"),
+    **dict.fromkeys(("hours", "hour", "h", "hr", "hrs"), "hours"),
+    **dict.fromkeys(("days", "day", "d"), "days"),
+    **dict.fromkeys(("months", "month", "mo", "mos"), "months"),
+}
 PASS_WORDS: frozenset[str] = frozenset({"pass", "passed", "no growth", "negative", "not detected"})
 FAIL_WORDS: frozenset[str] = frozenset({"fail", "failed", "growth", "positive", "detected"})
 
+_MONTHS_PER = {unit: convert_time(1.0, unit, "months") for unit in TIME_UNITS}
 _CSV_EXTENSIONS = {".csv", ".txt", ".tsv"}
 _XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -235,6 +264,8 @@ class ProblemKind(StrEnum):
     NON_ISO_DATE = "non_iso_date"  # a warning: read, in the form its pattern names
     NOT_A_PHASE = "not_a_phase"  # a warning: kept as written
     NOT_A_TIMEPOINT = "not_a_timepoint"
+    NOT_A_TIME_UNIT = "not_a_time_unit"
+    MIXED_TIME_UNITS = "mixed_time_units"
     DUPLICATE = "duplicate"
     LOT_DISAGREES = "lot_disagrees"  # an error, or a warning for the phase
     UNIT_DISAGREES = "unit_disagrees"
@@ -251,7 +282,9 @@ _LABELS = {  # what a group of rows holds: "60 rows (2–61) hold dates in US fo
     ProblemKind.FUTURE_DATE: "hold manufacture dates after today",
     ProblemKind.NON_ISO_DATE: "hold dates in {pattern}, read as such",
     ProblemKind.NOT_A_PHASE: "hold phases cgtkit does not know, kept as written",
-    ProblemKind.NOT_A_TIMEPOINT: "hold values that are not time points in months",
+    ProblemKind.NOT_A_TIMEPOINT: "hold values that are not time points (numbers of 0 or more)",
+    ProblemKind.NOT_A_TIME_UNIT: "hold values that are not time units",
+    ProblemKind.MIXED_TIME_UNITS: "give the data set a second time unit",
     ProblemKind.DUPLICATE: "repeat the lot, attribute, time point and storage condition of an earlier row",
     ProblemKind.LOT_DISAGREES: "give their lot a second value",
     ProblemKind.UNIT_DISAGREES: "give their attribute a second unit",
@@ -355,26 +388,11 @@ def problems_csv(problems: Iterable[Problem]) -> bytes:
     row,column,column_letter,value,severity,kind,detail,fix
     3,value,C,-2.1,error,out_of_bounds,'-2.1' is below 0,Correct it.
     """
-    buffer = _io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["row", "column", "column_letter", "value", "severity", "kind", "detail", "fix"])
-    for p in sorted(problems, key=Problem._order):
-        writer.writerow([p.row, p.column or "", p.column_letter or "", _inert(p.value), p.severity.value,
-                         p.kind.value, _inert(p.detail), p.fix])
-    return buffer.getvalue().encode("utf-8-sig")
+    from cgtkit.exports import csv_bytes  # every cell made inert for spreadsheets (formula injection)
 
-
-def _inert(text: object) -> str:
-    """A cell as written, made inert for spreadsheets: text that Excel would run as a formula
-    ("=...", "+...", "@...", "-" not followed by a number) gets a leading apostrophe.
-
-    >>> _inert("=HYPERLINK(1)"), _inert("-2.1"), _inert("-x")
-    ("'=HYPERLINK(1)", '-2.1', "'-x")
-    """
-    value = "" if text is None else str(text)
-    if value[:1] in ("=", "+", "@") or (value[:1] == "-" and not value[1:2].isdigit() and value[1:2] != "."):
-        return "'" + value
-    return value
+    header = ["row", "column", "column_letter", "value", "severity", "kind", "detail", "fix"]
+    return csv_bytes(header, ([p.row, p.column, p.column_letter, p.value, p.severity.value, p.kind.value, p.detail,
+                               p.fix] for p in sorted(problems, key=Problem._order)))
 
 
 def describe_warnings(name: str, warnings: Sequence[Problem]) -> str:
@@ -630,13 +648,63 @@ def _parse_phases(text: pd.Series) -> tuple[pd.DataFrame, list[_Rule]]:
                           _PHASE_FIX, Severity.WARNING)]
 
 
-def _parse_timepoints(text: pd.Series) -> tuple[pd.Series, list[_Rule]]:
-    months = text.where(text.str.fullmatch(_NUMBER)).astype(float)
-    return months, [
-        _Rule((text != "") & ~np.isfinite(months), ProblemKind.NOT_A_TIMEPOINT, "'{}' is not a number of months",
-              "Enter the stability time point in months (e.g. 0, 3, 6), or leave it empty for a release result."),
-        _Rule(months < 0, ProblemKind.NOT_A_TIMEPOINT, "'{}' is negative", "Time points are months since manufacture (0 or more)."),
+def _parse_timepoints(text: pd.Series, unit: str | None) -> tuple[pd.Series, list[_Rule]]:
+    """A time column's cells to numbers in the column's unit (``unit`` None: the unit is in ``time_unit``)."""
+    times = text.where(text.str.fullmatch(_NUMBER)).astype(float)
+    what = f"a number of {unit}" if unit else "a number"
+    since = f"{unit} since manufacture" if unit else "counted from manufacture, in the unit of time_unit"
+    example = {"months": "0, 3, 6", "days": "0, 7, 14", "hours": "0, 4, 8", "minutes": "0, 30, 60"}.get(unit or "",
+                                                                                                      "0, 3, 6")
+    return times, [
+        _Rule((text != "") & ~np.isfinite(times), ProblemKind.NOT_A_TIMEPOINT, f"'{{}}' is not {what}",
+              f"Enter the stability time point as a number (e.g. {example}), or leave it empty for a release result."),
+        _Rule(times < 0, ProblemKind.NOT_A_TIMEPOINT, "'{}' is negative", f"Time points are {since} (0 or more)."),
     ]
+
+
+def _time_units(cells: pd.DataFrame, column: str, has_time: pd.Series) -> tuple[pd.Series, list[_Rule]]:
+    """Each row's time unit (NaN without a time point): the time column's own unit, or ``time_unit``'s, which must
+    be one for the whole file. The rules are for the ``time_unit`` column."""
+    raw = cells["time_unit"]
+    read = _words(raw).str.strip(" .").map(TIME_UNIT_WORDS)
+    fixed = TIME_COLUMNS[column]
+    stated = has_time & (raw != "")
+    fix_mixed = ("A data set has one time unit: convert the time points to one unit (minutes, hours, days or months) "
+                 "and state it on every row, or load each unit as a data set of its own.")
+    if fixed is not None:
+        units = pd.Series(np.where(has_time, fixed, None), index=cells.index, dtype="object")
+        return units, [_Rule(stated & read.notna() & (read != fixed), ProblemKind.MIXED_TIME_UNITS,
+                             f"'{{}}' contradicts column '{column}', which holds {fixed}",
+                             f"Leave time_unit empty or write {fixed} in it; {fix_mixed}"),
+                       _Rule(stated & read.isna(), ProblemKind.NOT_A_TIME_UNIT, "'{}' is not a time unit",
+                             "Write minutes, hours, days or months.")]
+    known = read[has_time & read.notna()]
+    first = known.iloc[0] if len(known) else None
+    first_row = known.index[0] if len(known) else None
+    return read.where(has_time), [
+        _Rule(has_time & (raw == ""), ProblemKind.EMPTY, "the time unit is empty",
+              "State the unit of the time point: minutes, hours, days or months (the same on every row)."),
+        _Rule(stated & read.isna(), ProblemKind.NOT_A_TIME_UNIT, "'{}' is not a time unit",
+              "Write minutes, hours, days or months."),
+        _Rule(stated & read.notna() & (read != first), ProblemKind.MIXED_TIME_UNITS,
+              f"'{{}}' differs from {first} in row {first_row}", fix_mixed),
+    ]
+
+
+def _time_column(cells: pd.DataFrame, columns: dict[str, int], name: str) -> str:
+    """The one column that holds the file's time points; two, or ``timepoint`` without ``time_unit``, stop the load."""
+    given = [c for c in TIME_COLUMNS if c in columns and cells[c].ne("").any()]
+    if len(given) > 1:
+        named = " and ".join(f"'{c}' ({_column_letter(columns[c])})" for c in given)
+        raise _fail(name, f"columns {named} both hold time points. A data set has one time unit, stated once: keep "
+                    "one time column (timepoint_months, timepoint_days, timepoint_hours, timepoint_minutes, or "
+                    "timepoint with time_unit) and convert the others' time points to its unit, or load each unit "
+                    "as a data set of its own.")
+    if given == ["timepoint"] and "time_unit" not in columns:
+        raise _fail(name, f"column 'timepoint' ({_column_letter(columns['timepoint'])}) holds time points but no "
+                    "column states their unit. Add a column time_unit (minutes, hours, days or months), or name "
+                    "the time column after its unit (e.g. timepoint_hours).")
+    return given[0] if given else "timepoint_months"
 
 
 def parse_value(text: str) -> tuple[float, str, str | None]:
@@ -899,15 +967,18 @@ def _conflicts(cells: pd.DataFrame, key: str, column: str, shown: pd.Series, let
     return problems
 
 
-def _cross_row_problems(cells: pd.DataFrame, parsed: dict[str, Any], letters: dict[str, str]) -> list[Problem]:
+def _cross_row_problems(cells: pd.DataFrame, parsed: dict[str, Any], letters: dict[str, str],
+                        time_column: str = "timepoint_months") -> list[Problem]:
     """One row per key; a lot's lot-level columns agree (the phase only with a warning); one unit per attribute."""
     problems = []
-    keys = cells[["lot_id", "attribute", "storage_condition"]].assign(months=parsed["timepoint_months"])
-    keys = keys[(cells["timepoint_months"] == "") | keys["months"].notna()]  # an unreadable time point is no key
+    keys = cells[["lot_id", "attribute", "storage_condition"]].assign(time=parsed["time"])
+    keys = keys[(cells[time_column] == "") | keys["time"].notna()]  # an unreadable time point is no key
     first_row = keys.index.to_series().groupby([keys[c] for c in keys], dropna=False, sort=False).transform("first")
     for row in keys.index[first_row != keys.index]:
-        lot, attribute, storage, months = keys.loc[row]
-        held = (f"lot '{lot}', attribute '{attribute}'" + (f", time point {months:g} months" if pd.notna(months) else "")
+        lot, attribute, storage, time = keys.loc[row]
+        unit = parsed["time_unit"].get(row)
+        shown = f"{time:g} {unit}" if isinstance(unit, str) else f"{time:g} ({time_column})"
+        held = (f"lot '{lot}', attribute '{attribute}'" + (f", time point {shown}" if pd.notna(time) else "")
                 + (f", storage '{storage}'" if storage else ""))
         problems.append(Problem(
             int(row), None, None, "", ProblemKind.DUPLICATE, f"rows {first_row[row]} and {row} both hold {held}",
@@ -989,10 +1060,14 @@ def _build(records: list[list[str]], name: str, note: str, today: pd.Timestamp, 
     check("value", rules + _bounds_rules(cells["value"], parsed["value"]["value"], cells["attribute"]))
     parsed["manufacture_date"], rules = _parse_dates(cells["manufacture_date"], today)
     check("manufacture_date", rules)
-    for col, parse in (("phase", _parse_phases), ("timepoint_months", _parse_timepoints)):
-        parsed[col], rules = parse(cells[col])
-        check(col, rules)
-    problems += _cross_row_problems(cells, parsed, letters)
+    parsed["phase"], rules = _parse_phases(cells["phase"])
+    check("phase", rules)
+    time_column = _time_column(cells, columns, name)
+    parsed["time"], rules = _parse_timepoints(cells[time_column], TIME_COLUMNS[time_column])
+    check(time_column, rules)
+    parsed["time_unit"], rules = _time_units(cells, time_column, cells[time_column] != "")
+    check("time_unit", rules)
+    problems += _cross_row_problems(cells, parsed, letters, time_column)
     errors = sorted((p for p in problems if p.severity is Severity.ERROR), key=Problem._order)
     if warnings is not None:
         warnings.extend(sorted((p for p in problems if p.severity is Severity.WARNING), key=Problem._order))
@@ -1009,7 +1084,9 @@ def _build(records: list[list[str]], name: str, note: str, today: pd.Timestamp, 
         lot_type=lot_types, manufacture_date=parsed["manufacture_date"],
         process_version=process_versions.fillna(process_versions.groupby(cells["lot_id"]).transform("first")),
         phase=phases["phase"], phase_note=phases["phase_note"], pivotal=phases["pivotal"],
-        timepoint_months=parsed["timepoint_months"], storage_condition=cells["storage_condition"].replace("", np.nan),
+        timepoint_months=parsed["time"] * parsed["time_unit"].map(_MONTHS_PER).astype(float),
+        timepoint=parsed["time"], time_unit=parsed["time_unit"].astype("object").where(parsed["time"].notna()),
+        storage_condition=cells["storage_condition"].replace("", np.nan),
         donor_id=donors.fillna(donors.groupby(cells["lot_id"]).transform("first")),
         source_row=cells.index.astype("int64"),
     )

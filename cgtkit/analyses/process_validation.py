@@ -96,7 +96,9 @@ __all__ = [
     "ConditionCheck",
     "ConditionStatus",
     "GradedText",
+    "AttributeLotNeed",
     "LotNumberOverview",
+    "LotNumberRecommendation",
     "LotNumberSettings",
     "PassProbabilityMap",
     "QuestionnaireError",
@@ -110,7 +112,9 @@ __all__ = [
     "lot_number_overview",
     "pass_probability_map",
     "plan_concurrent_release",
+    "recommend_lot_number",
     "residual_risk_lots",
+    "specification_text",
 ]
 
 CONCURRENT_RELEASE_FILE = "concurrent_release.yaml"
@@ -418,6 +422,10 @@ class LotNumberOverview:
     range_inside_spec : bool
         Whether the development lots' range lies inside the specification (the expected-coverage claim needs it).
     notes : tuple of str
+    versions_differ : bool
+        The PPQ lots in the data come from a process version the development lots do not.
+    settings : LotNumberSettings
+        The targets used.
     """
 
     attribute: str
@@ -433,6 +441,8 @@ class LotNumberOverview:
     pass_probability: PassProbability | None
     range_inside_spec: bool
     notes: tuple[str, ...]
+    versions_differ: bool = False
+    settings: LotNumberSettings = LotNumberSettings()
 
     def get(self, approach: str) -> LotsNeeded:
         for a in self.approaches:
@@ -503,7 +513,12 @@ def lot_number_overview(
                                        confidence=settings.confidence)
     ppq_data = attribute_data(frame, spec, [LotType.PPQ])
     n_ppq = ppq_data.n
-    ppq_cap = attribute_capability(ppq_data, lower, upper, confidence=settings.confidence) if n_ppq >= 2 else None
+    ppq_cap, ppq_problem = None, ""
+    if n_ppq >= 2:
+        try:  # the PPQ lots are shown for information: a problem of theirs does not stop the approaches
+            ppq_cap = attribute_capability(ppq_data, lower, upper, confidence=settings.confidence)
+        except InsufficientDataError as exc:
+            ppq_problem = f"The capability of the {n_ppq} PPQ lots alone is not shown: {exc}"
     n_planned = settings.n_planned if settings.n_planned is not None else (n_ppq or None)
     cap = development.capability
     approaches = (
@@ -530,13 +545,16 @@ def lot_number_overview(
         )
     versions_dev = _process_versions(attribute_data(frame, spec, development_types))
     versions_ppq = _process_versions(ppq_data)
-    if versions_ppq and versions_dev and not versions_ppq <= versions_dev:
+    versions_differ = bool(versions_ppq and versions_dev and not versions_ppq <= versions_dev)
+    if versions_differ:
         notes.append(
             f"The PPQ lots were made with process version(s) {', '.join(sorted(versions_ppq))}, the development "
             f"lots with {', '.join(sorted(versions_dev))}: the approaches assume the PPQ lots behave like the "
             "development lots, which a process change can break (see the comparability of the change)."
         )
     notes.extend(development.notes)
+    if ppq_problem:
+        notes.append(ppq_problem)
     if pass_p is not None:
         notes.append(
             f"If the process runs at the development mean and SD, all {n_planned} PPQ lots meet the specification "
@@ -545,7 +563,7 @@ def lot_number_overview(
     return LotNumberOverview(
         attribute=spec.id, label=spec.label, unit=spec.unit, scale=spec.scale, development=development, ppq=ppq_cap,
         n_ppq=n_ppq, n_planned=n_planned, approaches=approaches, residual_risk=residual, pass_probability=pass_p,
-        range_inside_spec=inside, notes=tuple(notes),
+        range_inside_spec=inside, notes=tuple(notes), versions_differ=versions_differ, settings=settings,
     )
 
 
@@ -564,6 +582,333 @@ def _prob_text(p: float) -> str:
 
 def _open(limit: float) -> float | None:
     return None if not math.isfinite(limit) else limit
+
+
+# ---------------------------------------------------------------------------
+# The recommended number of PPQ lots
+# ---------------------------------------------------------------------------
+
+#: The fewest PPQ lots proposed when neither the counted approaches nor the user's residual-risk number ask for
+#: more: one lot shows no lot-to-lot variability at commercial scale (cgtkit's reading; FDA set no minimum).
+MIN_PPQ_LOTS = 2
+#: The approaches a recommendation counts by default: those that measure the lots against the specification and
+#: can count what development lots showed. Success run and expected coverage are shown beside them.
+RECOMMENDATION_APPROACHES: tuple[str, ...] = ("capability", "tolerance_coverage")
+STATISTICAL_APPROACHES: tuple[str, ...] = ("success_run", "capability", "expected_coverage", "tolerance_coverage")
+
+
+@dataclass(frozen=True)
+class AttributeLotNeed:
+    """What one attribute asks of the PPQ.
+
+    ``totals`` are the lots each counted approach needs in all; ``ppq_needed``
+    the PPQ lots that leaves (development lots subtracted when they count), or
+    ``None`` when no number of lots reaches a target (``reason`` says why).
+    ``per_lot_pass`` is the probability that one lot meets the specification
+    at the development mean and SD (normal on the analysis scale, plug-in).
+    """
+
+    attribute: str
+    label: str
+    n_development: int
+    totals: tuple[tuple[str, int | None], ...]
+    ppq_needed: int | None
+    limiting: str
+    reason: str
+    per_lot_pass: float
+
+
+@dataclass(frozen=True)
+class LotNumberRecommendation:
+    """The number of PPQ lots the data and the user's assessment support, across attributes, and why.
+
+    Attributes
+    ----------
+    n : int or None
+        The fewest PPQ lots supported; ``None`` when a counted approach cannot be met by any number of lots.
+    basis : str
+        What sets ``n``: ``statistics`` (a counted approach), ``residual_risk`` (the user's number),
+        ``minimum`` (:data:`MIN_PPQ_LOTS`) or ``none``.
+    n_planned : int or None
+        The number the user plans; ``supported`` says whether it is at least ``n``.
+    needs : tuple of AttributeLotNeed
+        One per attribute, in the order given.
+    pass_all, pass_planned : float or None
+        Probability that all ``n`` (``n_planned``) lots meet every attribute's specification at the development
+        estimates, the attributes taken as independent.
+    statement : str
+        The verdict in one or two sentences.
+    protocol_text : str
+        A draft of the justification for the PPQ protocol (for ``n_planned``, else ``n``), numbers included.
+    """
+
+    n: int | None
+    basis: Literal["statistics", "residual_risk", "minimum", "none"]
+    n_planned: int | None
+    supported: bool | None
+    residual_risk_n: int | None
+    minimum: int
+    count_development: bool
+    approaches: tuple[str, ...]
+    needs: tuple[AttributeLotNeed, ...]
+    pass_all: float | None
+    pass_planned: float | None
+    pass_target: float
+    statement: str
+    protocol_text: str
+    notes: tuple[str, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per attribute: ``attribute``, ``label``, ``n_development``, one ``lots_<approach>`` column per
+        counted approach, ``ppq_needed``, ``limiting``, ``per_lot_pass``."""
+        rows = []
+        for need in self.needs:
+            row: dict[str, object] = {"attribute": need.attribute, "label": need.label,
+                                      "n_development": need.n_development}
+            row.update({f"lots_{a}": n for a, n in need.totals})
+            row.update(ppq_needed=need.ppq_needed, limiting=need.limiting, per_lot_pass=need.per_lot_pass)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def specification_text(lower: float | None, upper: float | None, unit: str) -> str:
+    """``'50 to 150 %'``, ``'not less than 5×10¹² vg/mL'``: limits in words, large numbers as m×10ⁿ.
+
+    >>> specification_text(5e12, None, "vg/mL")
+    'not less than 5×10¹² vg/mL'
+    """
+    from cgtkit.tables import number
+
+    fmt = number(4)
+    unit = f" {unit}" if unit else ""
+    if lower is not None and upper is not None:
+        return f"{fmt(lower)} to {fmt(upper)}{unit}"
+    if lower is not None:
+        return f"not less than {fmt(lower)}{unit}"
+    return f"not more than {fmt(upper)}{unit}"
+
+
+def _need(ov: LotNumberOverview, approaches: Sequence[str], count_development: bool) -> AttributeLotNeed:
+    n_dev = ov.development.n
+    totals: list[tuple[str, int | None]] = []
+    best: tuple[int, LotsNeeded] | None = None
+    unreachable: LotsNeeded | None = None
+    for name in approaches:
+        a = ov.get(name)
+        totals.append((name, a.n))
+        if a.n is None:
+            unreachable = unreachable or a
+            continue
+        extra = max(0, a.n - n_dev) if count_development else a.n
+        if best is None or extra > best[0]:
+            best = (extra, a)
+    per_lot = 1.0 - ov.development.capability.fraction_outside
+    common = dict(attribute=ov.attribute, label=ov.label, n_development=n_dev, totals=tuple(totals),
+                  per_lot_pass=per_lot)
+    if unreachable is not None:
+        return AttributeLotNeed(**common, ppq_needed=None, limiting=unreachable.label,
+                                reason=unreachable.reasoning.split(". ")[0].rstrip(".") + ".")
+    if best is None:
+        return AttributeLotNeed(**common, ppq_needed=0, limiting="", reason="no approach counted")
+    extra, a = best
+    if count_development:
+        reason = (f"{a.label} needs {_lots_words(a.n or 0)} in all; the {n_dev} development lots count toward "
+                  f"them, which leaves {_lots_words(extra) if extra else 'none'} for the PPQ")
+    else:
+        reason = f"{a.label} needs {_lots_words(a.n or 0)}, all of them PPQ lots (development lots not counted)"
+    return AttributeLotNeed(**common, ppq_needed=extra, limiting=a.label, reason=reason)
+
+
+def _lots_words(k: int) -> str:
+    return f"{k} lot" if k == 1 else f"{k} lots"
+
+
+def recommend_lot_number(
+    overviews: Sequence[LotNumberOverview],
+    *,
+    approaches: Sequence[str] = RECOMMENDATION_APPROACHES,
+    count_development: bool = True,
+    n_planned: int | None = None,
+    residual_risk: ResidualRiskResult | None = None,
+    pass_target: float = 0.90,
+    minimum: int = MIN_PPQ_LOTS,
+) -> LotNumberRecommendation:
+    """The fewest PPQ lots the counted approaches and the user's residual-risk number support, over attributes.
+
+    For each attribute, each counted approach needs ``a.n`` lots in all; when
+    ``count_development`` the development lots count toward them (the PPQ lots
+    are then assumed to come from the same process, or one shown comparable),
+    leaving ``max(0, a.n - n_development)`` PPQ lots. The number is the largest
+    of these over attributes and approaches, and of the user's residual-risk
+    number (or ``minimum`` without an assessment). The probability that all
+    lots pass is reported against ``pass_target``; it never raises the number
+    (more lots are harder to pass), it says whether the process is ready.
+    This combination is cgtkit's reading of the ISPE discussion paper's
+    approaches, shown as such.
+
+    Raises
+    ------
+    ValueError
+        No overview, or an approach that is not one of :data:`STATISTICAL_APPROACHES`.
+
+    Examples
+    --------
+    >>> from cgtkit.io import load_lots
+    >>> from cgtkit.attributes import get_attribute
+    >>> frame = load_lots(data_dir() / "examples" / "aav_lots.csv")
+    >>> ov = lot_number_overview(frame, get_attribute("relative_potency"), 50.0, 150.0)
+    >>> rec = recommend_lot_number([ov], n_planned=2)
+    >>> rec.n, rec.basis, rec.supported
+    (2, 'minimum', True)
+    """
+    if not overviews:
+        raise ValueError("recommend_lot_number needs at least one attribute's overview.")
+    unknown = [a for a in approaches if a not in STATISTICAL_APPROACHES]
+    if unknown:
+        raise ValueError(f"Unknown approach(es) {unknown}; use some of {', '.join(STATISTICAL_APPROACHES)}.")
+    approaches = tuple(a for a in STATISTICAL_APPROACHES if a in approaches)
+    if residual_risk is None:
+        residual_risk = next((ov.residual_risk for ov in overviews if ov.residual_risk is not None), None)
+    needs = tuple(_need(ov, approaches, count_development) for ov in overviews)
+    base = residual_risk.n if residual_risk is not None else minimum
+    blocked = [need for need in needs if need.ppq_needed is None]
+    notes: list[str] = []
+    if blocked:
+        n, basis = None, "none"
+        limiting = blocked[0]
+    else:
+        stat = max((need.ppq_needed or 0 for need in needs), default=0)
+        limiting = max(needs, key=lambda need: need.ppq_needed or 0)
+        n = max(base, stat)
+        basis = "statistics" if stat > base else ("residual_risk" if residual_risk is not None else "minimum")
+
+    def p_all(k: int | None) -> float | None:
+        if k is None:
+            return None
+        return float(math.prod(need.per_lot_pass ** k for need in needs))
+
+    pass_all, pass_planned = p_all(n), p_all(n_planned)
+    supported = None if n is None or n_planned is None else n_planned >= n
+    names = ", ".join(need.label for need in needs)
+    dev_words = ("what the development lots showed and process knowledge" if count_development
+                 else "the capability and coverage targets above and process knowledge")
+
+    if basis == "statistics":
+        why = f"{limiting.label}: {limiting.reason}."
+    elif basis == "residual_risk":
+        assert residual_risk is not None
+        why = (f"Your residual-risk assessment ({residual_risk.overall.value}) maps to "
+               f"{_lots_words(residual_risk.n)}; the counted approaches need no more "
+               f"({'beyond the development lots' if count_development else 'than that'}).")
+    elif basis == "minimum":
+        why = (f"The counted approaches need no PPQ lots beyond the development lots of {names}; {minimum} lots is "
+               "the fewest that show lot-to-lot variability at commercial scale (cgtkit's reading: FDA set no "
+               "minimum). Your residual-risk assessment would make the number your own.")
+    else:
+        why = f"{limiting.label}: {limiting.reason}"
+    if n is None:
+        statement = ("The data do not support a PPQ of any size yet: no number of lots meets a counted approach's "
+                     f"target. {why}")
+        if "before PPQ" not in why:
+            statement += " Improve the process, or revisit the specification or the targets, before PPQ."
+    elif n_planned is None:
+        statement = f"The data support a PPQ of {_lots_words(n)}. {why}"
+    elif supported:
+        fewest = f" (the fewest they support is {n})" if n_planned > n else ""
+        statement = f"The data support the {_lots_words(n_planned)} planned{fewest}. {why}"
+    else:
+        statement = f"The data do not support fewer than {_lots_words(n)}; {n_planned} are planned. {why}"
+    for k, p in ((n, pass_all), (n_planned, pass_planned)):
+        if k is not None and p is not None and p < pass_target:
+            notes.append(
+                f"At the development means and SDs, all {_lots_words(k)} meet every specification with probability "
+                f"{_prob_text(p)}, below your target of {_prob_text(pass_target)}: a PPQ of this size is likely to "
+                "fail. Reduce the variability or re-centre the process before PPQ."
+            )
+            break
+    if count_development and any(ov.versions_differ for ov in overviews):
+        notes.append(
+            "The development lots count toward the targets, but the PPQ lots in the data come from another process "
+            "version: that holds only if the versions are shown comparable (Comparability page). Untick 'count "
+            "development lots' to see what the PPQ lots must show on their own."
+        )
+    protocol = _protocol_text(overviews, needs, n, n_planned, approaches, count_development, residual_risk,
+                              p_all(n_planned if n_planned is not None else n), dev_words)
+    return LotNumberRecommendation(
+        n=n, basis=basis, n_planned=n_planned, supported=supported,
+        residual_risk_n=residual_risk.n if residual_risk is not None else None, minimum=minimum,
+        count_development=count_development, approaches=approaches, needs=needs, pass_all=pass_all,
+        pass_planned=pass_planned, pass_target=pass_target, statement=statement, protocol_text=protocol,
+        notes=tuple(notes),
+    )
+
+
+def _protocol_text(
+    overviews: Sequence[LotNumberOverview], needs: Sequence[AttributeLotNeed], n: int | None, n_planned: int | None,
+    approaches: Sequence[str], count_development: bool, residual_risk: ResidualRiskResult | None,
+    p_pass: float | None, dev_words: str,
+) -> str:
+    """A draft justification for the PPQ protocol: every number from the overviews, the user's words quoted."""
+    if n is None and n_planned is None:
+        return ""
+    total = n_planned if n_planned is not None else n
+    assert total is not None
+    parts = [
+        f"Number of PPQ lots: {total}. FDA has set no minimum number of PPQ lots; the number below is justified "
+        "from what development has shown about the process and the product (FDA process validation guidance, "
+        "2011; CBER CMC flexibilities guidance for cell and gene therapy products, 2026)."
+    ]
+    knowledge = []
+    for ov in overviews:
+        cap = ov.development.capability
+        spec = specification_text(cap.lower, cap.upper, ov.unit)
+        log = " (log scale)" if ov.scale is Scale.LOG else ""
+        knowledge.append(
+            f"{ov.label}, specification {spec}: {ov.development.n} {ov.development.lot_types} lots, Ppk "
+            f"{cap.ppk:.2f}{log}, {cap.confidence_level:.0%} confidence interval {cap.ppk_exact_low:.2f} to "
+            f"{cap.ppk_exact_high:.2f} ({cap.exact_method.split(' (')[0]}); expected fraction outside "
+            f"{_prob_text(cap.fraction_outside)}."
+        )
+    parts.append("Process knowledge. " + " ".join(knowledge))
+    first = overviews[0]
+    labels = ", ".join(first.get(a).label for a in approaches) or "none"
+    counted = []
+    for ov, need in zip(overviews, needs, strict=True):
+        totals = ", ".join(f"{ov.get(a).label} {('no number' if t is None else _lots_words(t))}"
+                           for a, t in need.totals)
+        if need.ppq_needed is None:
+            left = "no number of lots reaches the target"
+        elif need.ppq_needed == 0 and count_development:
+            left = "no PPQ lots needed beyond the development lots"
+        else:
+            left = f"{_lots_words(need.ppq_needed)} for the PPQ"
+        counted.append(f"{ov.label}: {totals} in all; {left}.")
+    dev = ("Development lots count toward these targets, the PPQ lots being made with the same process (or one "
+           "shown comparable)." if count_development else "Only the PPQ lots count toward these targets.")
+    parts.append(f"Statistical basis ({labels}). " + " ".join(counted) + " " + dev)
+    if n is not None and n_planned is not None and n_planned < n:
+        parts.append(f"These approaches need {_lots_words(n)}; {n_planned} are planned, so the justification must "
+                     "rest on further knowledge stated here.")
+    sr, ec, st = first.get("success_run"), first.get("expected_coverage"), first.settings
+    reliability = float((1.0 - st.confidence) ** (1.0 / total))
+    two = first.development.capability.sided == 2
+    coverage_planned = (total - 1) / (total + 1) if two else total / (total + 1)
+    parts.append(
+        f"For comparison, success-run reasoning on PPQ lots alone would need {_lots_words(sr.n or 0)} to show "
+        f"{st.reliability:.0%} reliability with {st.confidence:.0%} confidence; {total} lots without a failure show "
+        f"a reliability of only {reliability:.0%} with that confidence. The {'range' if two else 'most extreme lot'} "
+        f"of {total} lots is expected to cover {coverage_planned:.0%} of lots ({st.expected_coverage:.0%} takes "
+        f"{_lots_words(ec.n or 0)}). The number therefore rests on {dev_words}, not on reliability shown by the "
+        "PPQ lots alone."
+    )
+    if residual_risk is not None:
+        parts.append("Residual risk. " + residual_risk.reasoning)
+    if p_pass is not None:
+        parts.append(
+            f"Probability of passing. At the development means and SDs, all {total} PPQ lots meet every "
+            f"specification above with probability {_prob_text(p_pass)} (attributes taken as independent)."
+        )
+    return "\n\n".join(parts)
 
 
 # ---------------------------------------------------------------------------

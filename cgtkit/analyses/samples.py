@@ -81,6 +81,8 @@ __all__ = [
     "compare_plans",
     "example_comparison",
     "example_lot",
+    "fmt_amount",
+    "fmt_duration",
     "load_release_tests",
     "plans_for",
     "release_plan",
@@ -141,14 +143,44 @@ def _whole(value: float, what: str, minimum: int) -> int:
     return int(number)
 
 
-def _hours(hours: float) -> str:
-    """A duration in words: hours below four days, else days."""
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def fmt_amount(value: float) -> str:
+    """An amount as the budget writes it: three significant digits, thousands in full with a separator, very
+    large or small numbers as m×10ⁿ; never e-notation (a lot of 2,000 mL, a dose of 2.5×10⁸ cells).
+
+    >>> fmt_amount(83.333), fmt_amount(1974.4), fmt_amount(2.5e8), fmt_amount(0.5), fmt_amount(0)
+    ('83.3', '1,974', '2.5×10⁸', '0.5', '0')
+    """
+    if not math.isfinite(value):
+        return "—"
+    magnitude = abs(value)
+    if magnitude == 0 or 1e-3 <= magnitude < 1000:
+        return f"{value:.3g}"
+    if magnitude < 1e6:
+        return f"{value:,.0f}"
+    exponent = math.floor(math.log10(magnitude))
+    mantissa = float(f"{value / 10**exponent:.3g}")
+    if abs(mantissa) >= 10:  # 9.996e8 rounds to 10.0
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:g}×10{str(exponent).translate(_SUPERSCRIPT)}"
+
+
+def fmt_duration(hours: float) -> str:
+    """A duration in words: hours below four days, else days.
+
+    >>> fmt_duration(28), fmt_duration(676), fmt_duration(26298), fmt_duration(float("inf"))
+    ('28 h', '28.2 days', '1,096 days', 'never')
+    """
     if not math.isfinite(hours):
         return "never"
     if hours < 96:
-        return f"{hours:.3g} h"
-    days = hours / 24.0
-    return f"{days:.3g} days"
+        return f"{fmt_amount(hours)} h"
+    return f"{fmt_amount(hours / 24.0)} days"
+
+
+_hours = fmt_duration
 
 
 # -- typed inputs ---------------------------------------------------------------------------------------
@@ -284,9 +316,9 @@ class SampleRule:
         """The sample in words, e.g. ``'0.5 mL × 2'`` or ``'USP <71>: 20 mL × 2 media × 1 container'``."""
         if self.kind == "usp71":
             q = usp71_quantity_per_medium(lot.container_ml)
-            return (f"USP <71>: {q:g} mL × {self.media} media × {self.containers} container"
-                    f"{'s' if self.containers != 1 else ''} ({lot.container_ml:g} mL fill)")
-        amount = f"{self.amount:g} {self.unit.value}"
+            return (f"USP <71>: {fmt_amount(q)} mL × {self.media} media × {self.containers} container"
+                    f"{'s' if self.containers != 1 else ''} ({fmt_amount(lot.container_ml)} mL fill)")
+        amount = f"{fmt_amount(self.amount)} {self.unit.value}"
         return amount if self.count == 1 else f"{amount} × {self.count:g}"
 
 
@@ -497,13 +529,14 @@ def sample_budget(lot: Lot, plan: ReleasePlan) -> SampleBudget:
     within = release <= shelf
     pending = [line for line in lines if line.pending_at_release]
 
-    notes = [f"Testing takes {tests_ml:.3g} mL, reserve samples {reserve_ml:.3g} mL and retention "
-             f"{retention_ml:.3g} mL: {consumed:.3g} mL of the lot's {volume:g} mL ({consumed / volume:.1%})."]
+    notes = [f"Testing takes {fmt_amount(tests_ml)} mL, reserve samples {fmt_amount(reserve_ml)} mL and retention "
+             f"{fmt_amount(retention_ml)} mL: {fmt_amount(consumed)} mL of the lot's {fmt_amount(volume)} mL "
+             f"({consumed / volume:.1%})."]
     if fits:
-        notes.append(f"The patient dose ({dose_ml:.3g} mL) fits in what is left ({remaining:.3g} mL).")
+        notes.append(f"The patient dose ({fmt_amount(dose_ml)} mL) fits in what is left ({fmt_amount(remaining)} mL).")
     else:
-        left = f"{remaining:.3g} mL is left" if remaining > 0 else "nothing is left"
-        notes.append(f"The patient dose ({dose_ml:.3g} mL) does not fit: {left}.")
+        left = f"{fmt_amount(remaining)} mL is left" if remaining > 0 else "nothing is left"
+        notes.append(f"The patient dose ({fmt_amount(dose_ml)} mL) does not fit: {left}.")
     if plan.retention_600_13 and lot.final_containers <= plan.retention_containers:
         notes.append("Retaining a final container (21 CFR 600.13) would take the lot's only container, the "
                      "patient's dose: an exception, which the CBER Director may grant, is needed (CS-RESERVE-SAMPLES).")

@@ -8,14 +8,16 @@ choices (acceptance limit, direction of change, storage) go in; a call of
 
 * **Time.** One unit per data set, among minutes, hours, days and months
   (fresh cells live for hours, frozen products for months; in-use and
-  post-thaw windows take minutes to hours). The unit comes from the time
-  column's name (``timepoint_months``, ``timepoint_hours`` ...), from
-  ``time_unit=``, or from a ``time_unit`` column; two units in one data set
-  are refused, never converted silently.
-* **Direction of change.** ``data/attributes.yaml`` has no direction-of-change
-  field, so it is an argument; by default it follows the attribute's limit
-  side (a lower limit: the attribute falls; an upper: it rises; two-sided:
-  unknown, and the confidence interval is two-sided).
+  post-thaw windows take minutes to hours). :func:`cgtkit.io.load_lots` gives
+  each time point in its file's own unit (``timepoint``) with the unit stated
+  (``time_unit``); a table built otherwise names the unit by its time column
+  (``timepoint_months``, ``timepoint_hours`` ...) or by ``time_unit=``. Two
+  units in one data set are refused, never converted silently.
+* **Direction of change.** The attribute's ``stability_direction`` in
+  ``data/attributes.yaml`` when it has one (viability and potency fall,
+  aggregates rise); else the attribute's limit side (a lower limit: the
+  attribute falls; an upper: it rises; two-sided: unknown, and the confidence
+  interval is two-sided), said to be an assumption; the user may choose.
 * **Scale.** Attributes analysed on the log scale (titers, potency by
   concentration) are regressed on the natural logarithm, i.e. exponential
   decay, and the result says so.
@@ -85,6 +87,8 @@ __all__ = [
 ]
 
 DEFAULT_TIME_COLUMN = "timepoint_months"
+#: :func:`cgtkit.io.load_lots` gives time points in the file's own unit here, with the unit in ``time_unit``.
+STATED_TIME_COLUMN = "timepoint"
 TIME_UNIT_COLUMN = "time_unit"
 _POSITION = "_position"  # a row's position in the table given, for messages
 
@@ -116,6 +120,15 @@ class Direction(StrEnum):
     DECREASE = "decrease"
     INCREASE = "increase"
     UNKNOWN = "unknown"
+
+    @classmethod
+    def default_for(cls, spec: AttributeSpec) -> tuple[Direction, str]:
+        """The attribute's recorded direction of change, else the one its limit side suggests; with the basis."""
+        if spec.stability_direction is not None:
+            return cls(spec.stability_direction), "as recorded in cgtkit's attribute file"
+        return cls.from_limit_side(spec.limit_side), (
+            f"assumed from the attribute's {spec.limit_side.value.replace('_', '-')} limit (cgtkit's attribute file "
+            "records no direction of change for it)")
 
     @classmethod
     def from_limit_side(cls, side: LimitSide) -> Direction:
@@ -207,6 +220,7 @@ class StabilityData:
     time_unit: TimeUnit
     storage_condition: str | None
     unit: str
+    time_basis: str = ""
 
     @property
     def lots(self) -> tuple[str, ...]:
@@ -229,8 +243,16 @@ def _where(rows: pd.DataFrame, index: object) -> str:
     return f"row {int(rows.loc[index, _POSITION]) + 1} of the table"
 
 
-def _time_unit(frame: pd.DataFrame, rows: pd.DataFrame, time_column: str, time_unit: TimeUnit | str | None) -> TimeUnit:
-    """The one unit of the data set's time points; two units anywhere is an error."""
+def _time_column(frame: pd.DataFrame) -> str:
+    """io's stated time points when the table has them, else the months column of older tables."""
+    if {STATED_TIME_COLUMN, TIME_UNIT_COLUMN} <= set(frame.columns) and frame[STATED_TIME_COLUMN].notna().any():
+        return STATED_TIME_COLUMN
+    return DEFAULT_TIME_COLUMN
+
+
+def _time_unit(frame: pd.DataFrame, rows: pd.DataFrame, time_column: str,
+               time_unit: TimeUnit | str | None) -> tuple[TimeUnit, str]:
+    """The one unit of the data set's time points, and where it is stated; two units anywhere is an error."""
     named = TimeUnit.from_column(time_column)
     given = None if time_unit is None else TimeUnit(str(time_unit).lower())
     stated: set[TimeUnit] = set()
@@ -243,9 +265,11 @@ def _time_unit(frame: pd.DataFrame, rows: pd.DataFrame, time_column: str, time_u
                 f"{', '.join(u.value for u in TimeUnit)}. Correct the unit."
             )
         stated = {TimeUnit(u) for u in raw}
+    # io converts stated time points to months as well, to tell release rows from later ones: not a second unit
+    derived = {DEFAULT_TIME_COLUMN} if time_column == STATED_TIME_COLUMN and stated else set()
     others = [c for c in frame.columns
-              if c != time_column and c.lower().startswith("timepoint_") and TimeUnit.from_column(c) is not None
-              and rows[c].notna().any()]
+              if c != time_column and c not in derived and c.lower().startswith("timepoint_")
+              and TimeUnit.from_column(c) is not None and rows[c].notna().any()]
     units = {u for u in (named, given) if u is not None} | stated
     if others or len(units) > 1:
         parts = [f"column '{time_column}' ({named.value})" if named else None,
@@ -261,14 +285,16 @@ def _time_unit(frame: pd.DataFrame, rows: pd.DataFrame, time_column: str, time_u
             f"The unit of the time points in column '{time_column}' is not stated. Name the column after its unit "
             "(e.g. timepoint_hours) or pass time_unit (minutes, hours, days or months)."
         )
-    return units.pop()
+    basis = (f"column '{time_column}'" if named else "the data set's stated time unit" if stated
+             else "as given")
+    return units.pop(), basis
 
 
 def stability_data(
     frame: pd.DataFrame,
     attribute: str | AttributeSpec,
     *,
-    time_column: str = DEFAULT_TIME_COLUMN,
+    time_column: str | None = None,
     time_unit: TimeUnit | str | None = None,
     storage_condition: str | None = None,
     lot_types: Sequence[LotType | str] | None = None,
@@ -281,8 +307,9 @@ def stability_data(
         cgtkit's long format (:func:`cgtkit.io.load_lots`); rows without a
         time point (release results) are left out.
     attribute : str or AttributeSpec
-    time_column : str
-        The column of time points (``timepoint_months`` today).
+    time_column : str, optional
+        The column of time points; by default io's ``timepoint`` (with its
+        ``time_unit``) when the table has it, else ``timepoint_months``.
     time_unit : TimeUnit or str, optional
         The unit, when the column's name does not state it.
     storage_condition : str, optional
@@ -299,6 +326,7 @@ def stability_data(
         storage conditions with none chosen.
     """
     spec = attribute if isinstance(attribute, AttributeSpec) else get_attribute(attribute)
+    time_column = time_column or _time_column(frame)
     if time_column not in frame.columns:
         present = [c for c in frame.columns if c.lower().startswith("timepoint")]
         raise LotDataError(
@@ -322,7 +350,7 @@ def stability_data(
     if rows.empty:
         raise InsufficientDataError(f"{spec.label} has no stability results (rows with a time point in "
                                     f"'{time_column}') in the selection. Load stability data or widen the lot types.")
-    unit_of_time = _time_unit(frame, rows, time_column, time_unit)
+    unit_of_time, time_basis = _time_unit(frame, rows, time_column, time_unit)
     chosen_storage = storage_condition
     if "storage_condition" in rows.columns:
         present = list(dict.fromkeys(rows["storage_condition"].dropna().astype(str)))
@@ -391,7 +419,8 @@ def stability_data(
     out = rows[[c for c in cols if c in rows.columns]].rename(columns=cols).reset_index(drop=True)
     out["time"] = out["time"].astype(float)
     return StabilityData(spec=spec, rows=out, time_column=time_column, time_unit=unit_of_time,
-                         storage_condition=chosen_storage, unit=units[0] if units else spec.unit)
+                         storage_condition=chosen_storage, unit=units[0] if units else spec.unit,
+                         time_basis=time_basis)
 
 
 # -- the analysis -------------------------------------------------------------------------------------------
@@ -497,8 +526,8 @@ def analyse_stability(
         attribute moves towards is required (both sides count when the
         direction is unknown, and at least one is required).
     direction : Direction or str, optional
-        ``decrease``, ``increase`` or ``unknown``; by default from the
-        attribute's limit side.
+        ``decrease``, ``increase`` or ``unknown``; by default the attribute's
+        ``stability_direction``, else its limit side.
     log_transform : bool, optional
         By default, True for attributes analysed on the log scale.
     confidence_level, alpha_pool : float
@@ -520,9 +549,7 @@ def analyse_stability(
     """
     spec = data.spec
     if direction is None:
-        chosen_direction = Direction.from_limit_side(spec.limit_side)
-        direction_basis = (f"assumed from the attribute's {spec.limit_side.value.replace('_', '-')} limit "
-                           "(cgtkit's attribute file records no direction of change)")
+        chosen_direction, direction_basis = Direction.default_for(spec)
     else:
         chosen_direction = Direction(str(direction).lower())
         direction_basis = "chosen by the user"
@@ -575,8 +602,8 @@ def analyse_stability(
         time_unit=data.time_unit.value, max_extrapolation_factor=factor, max_extrapolation_beyond=beyond,
     )
     unit = data.time_unit.value
-    notes.insert(0, f"Time in {unit} (column '{data.time_column}'); the last time point is "
-                    f"{data.data_span:g} {unit}.")
+    notes.insert(0, f"Time in {unit} ({data.time_basis or 'column ' + repr(data.time_column)}); the last time "
+                    f"point is {data.data_span:g} {unit}.")
     notes.append(f"Direction of change: {chosen_direction.value}, {direction_basis}; "
                  + ("two-sided confidence interval." if chosen_direction.sided == 2 else "one-sided confidence bound."))
     notes.append(result.poolability.reason)

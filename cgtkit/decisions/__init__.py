@@ -12,6 +12,7 @@ reaches old workbooks too.
 Modules: :mod:`~cgtkit.decisions.base` (what every decision has, the renderer's
 generic parts), then one module per family of kinds:
 :mod:`~cgtkit.decisions.specifications`, :mod:`~cgtkit.decisions.comparability`,
+:mod:`~cgtkit.decisions.process_validation`, :mod:`~cgtkit.decisions.stability`,
 :mod:`~cgtkit.decisions.legacy`.
 
 Each kind is a pydantic model with a ``kind`` tag; :data:`Decision` is their
@@ -78,6 +79,7 @@ from cgtkit.decisions.base import (
 )
 from cgtkit.decisions.comparability import ComparabilityDecision, ComparabilityFinding
 from cgtkit.decisions.legacy import LegacyDecision
+from cgtkit.decisions.process_validation import ConcurrentReleaseDecision, PpqLotCountDecision
 from cgtkit.decisions.specifications import (
     CommercialCriterionDecision,
     HorizonRisk,
@@ -87,12 +89,14 @@ from cgtkit.decisions.specifications import (
     ToleranceBasis,
     criterion_method,
 )
+from cgtkit.decisions.stability import PlanOutcome, PlanTest, ShelfLifeDecision, TestingPlanDecision
 
 __all__ = [
     "COLUMNS",
     "CommercialCriterionDecision",
     "ComparabilityDecision",
     "ComparabilityFinding",
+    "ConcurrentReleaseDecision",
     "DECISION_KINDS",
     "Decision",
     "DecisionBase",
@@ -101,6 +105,11 @@ __all__ = [
     "InvestigationalCriterion",
     "KMethod",
     "LegacyDecision",
+    "PlanOutcome",
+    "PlanTest",
+    "PpqLotCountDecision",
+    "ShelfLifeDecision",
+    "TestingPlanDecision",
     "ToleranceBasis",
     "attribute_label",
     "attributes",
@@ -121,7 +130,8 @@ __all__ = [
 
 #: The type of ``Session.decisions`` items: one of the kinds, told apart by ``kind``.
 Decision = Annotated[
-    CommercialCriterionDecision | InvestigationalCriteriaDecision | ComparabilityDecision | LegacyDecision,
+    CommercialCriterionDecision | InvestigationalCriteriaDecision | ComparabilityDecision | PpqLotCountDecision
+    | ConcurrentReleaseDecision | ShelfLifeDecision | TestingPlanDecision | LegacyDecision,
     Field(discriminator="kind"),
 ]
 DECISION_KINDS: tuple[type[DecisionBase], ...] = get_args(get_args(Decision)[0])

@@ -29,6 +29,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cgtkit.analyses.process_validation import AttributeCapability, PassProbabilityMap
+from cgtkit.plots.axes import NUMBER_AXIS, log_ticks, sci_text, value_axis
 from cgtkit.stats.ppq import LotsNeeded, PassProbability, PassProbabilityGrid
 from cgtkit.vocab import Scale
 
@@ -74,8 +75,26 @@ def _title(text: str, subtitle: str = "") -> dict[str, object]:
     return out
 
 
+def _room_for_title(fig: go.Figure) -> go.Figure:
+    """A taller top margin for a subtitle of more than two lines, so that it never runs into the plot."""
+    subtitle = fig.layout.title.subtitle.text or ""
+    extra = max(0, subtitle.count("<br>") - 1)
+    if extra:
+        fig.update_layout(margin=dict(t=LAYOUT["margin"]["t"] + 15 * extra))
+    return fig
+
+
 def _fmt(value: float | None) -> str:
     return "—" if value is None or not math.isfinite(value) else f"{value:.3g}"
+
+
+def _prob(p: float) -> str:
+    """A probability in words, never rounded to a certainty nor written as 3.5e-11: '>99.9%', '<0.1%'."""
+    if p > 0.999:
+        return ">99.9%"
+    if p < 0.001:
+        return "<0.1%"
+    return f"{p:.1%}"
 
 
 # ---------------------------------------------------------------------------
@@ -88,7 +107,6 @@ def build_capability_figure(result: AttributeCapability) -> go.Figure:
     cap = result.capability
     log = result.scale is Scale.LOG
     values = np.asarray(result.values, dtype=float)
-    unit = f" ({result.unit})" if result.unit else ""
     # fitted density on the analysis scale, drawn against the data's units
     t_lo = min([cap.mean - 4.0 * cap.sd] + [v for v in (cap.lower_scaled,) if math.isfinite(v)])
     t_hi = max([cap.mean + 4.0 * cap.sd] + [v for v in (cap.upper_scaled,) if math.isfinite(v)])
@@ -106,30 +124,33 @@ def build_capability_figure(result: AttributeCapability) -> go.Figure:
     fig.add_trace(go.Scatter(
         x=values, y=jitter, mode="markers", name=f"Lots ({result.n}, {result.lot_types})",
         marker=dict(color="#b7791f", size=10, line=dict(color="white", width=1)),
-        text=list(result.lot_ids), hovertemplate="%{text}: %{x:.4g}<extra></extra>",
+        text=list(result.lot_ids), customdata=[sci_text(v, 4) for v in values],
+        hovertemplate="%{text}: %{customdata}<extra></extra>",
     ))
     for limit, which in ((cap.lower, "lower"), (cap.upper, "upper")):
         if limit is not None and (not log or limit > 0):
             # a trace, not add_vline: shapes on a log axis take log10 coordinates
             fig.add_trace(go.Scatter(
-                x=[limit, limit], y=[0.0, 1.08 * top], mode="lines", name=f"Specification, {which}: {limit:.4g}",
+                x=[limit, limit], y=[0.0, 1.08 * top], mode="lines", name=f"Specification, {which}: {sci_text(limit, 4)}",
                 line=dict(color=SPEC_COLOUR, dash="dash", width=2), hoverinfo="skip",
             ))
     level = f"{cap.confidence_level:.0%}"
     subtitle = (
         f"{level} CI {_fmt(cap.ppk_low)}–{_fmt(cap.ppk_high)} (Bissell); {_fmt(cap.ppk_exact_low)}–"
         f"{_fmt(cap.ppk_exact_high)} ({cap.exact_method.split(' (')[0]}). Expected outside: "
-        f"{cap.fraction_outside:.2g} at the estimates, {cap.fraction_outside_predictive:.2g} for the next lot."
+        f"{_prob(cap.fraction_outside)} at the estimates, {_prob(cap.fraction_outside_predictive)} for the next lot."
     )
+    shown = [float(x_curve.min()), float(x_curve.max()), *values.tolist(),
+             *(v for v in (cap.lower, cap.upper) if v is not None and (not log or v > 0))]
+    xaxis = value_axis(log, shown, result.label, result.unit or None)
     fig.update_layout(
         **LAYOUT,
         title=_title(f"{result.label}: Ppk {cap.ppk:.2f} from {result.n} lots", subtitle),
-        xaxis_title=f"{result.label}{unit}" + (" (log scale)" if log else ""),
+        xaxis=xaxis,
         yaxis_title="Fitted density",
-        xaxis_type="log" if log else "linear",
         yaxis=dict(rangemode="tozero", showticklabels=False),
     )
-    return fig
+    return _room_for_title(fig)
 
 
 # ---------------------------------------------------------------------------
@@ -174,16 +195,17 @@ def build_lots_needed_figure(
             x=[n_planned, n_planned], y=[0.0, 1.0], mode="lines", name=f"PPQ lots planned: {n_planned}",
             line=dict(color="#1a202c", dash="dot"), hoverinfo="skip",
         ))
+    ticks, labels = log_ticks(1.0, float(n_top))
     fig.update_layout(
         **LAYOUT,
         title=_title("Number of PPQ lots: what each approach reaches",
                      "Diamonds: the number of lots at which each approach reaches its target."),
         xaxis_title="Number of lots n (log scale)",
         yaxis_title="Confidence / expected coverage",
-        xaxis=dict(type="log", range=[0.0, math.log10(n_top)]),
+        xaxis=dict(type="log", range=[0.0, math.log10(n_top)], tickmode="array", tickvals=ticks, ticktext=labels),
         yaxis=dict(range=[0.0, 1.05], tickformat=".0%"),
     )
-    return fig
+    return _room_for_title(fig)
 
 
 # ---------------------------------------------------------------------------
@@ -225,7 +247,7 @@ def build_pass_probability_heatmap(
             ))
     if estimate is not None:
         fig.add_trace(go.Scatter(
-            x=[estimate.mean], y=[estimate.sd], mode="markers", name=f"Estimate: P(all pass) = {estimate.all_lots:.3f}",
+            x=[estimate.mean], y=[estimate.sd], mode="markers", name=f"Estimate: P(all pass) {_prob(estimate.all_lots)}",
             marker=dict(color="#b7791f", size=12, symbol="x", line=dict(color="white", width=1)),
             hovertemplate="mean %{x:.4g}<br>SD %{y:.4g}<extra>estimate</extra>",
         ))
@@ -233,12 +255,11 @@ def build_pass_probability_heatmap(
     fig.update_layout(
         **LAYOUT,
         title=_title(title or f"Probability that all {lots} pass", grid.method),
-        xaxis_title=mean_title,
-        yaxis_title=sd_title,
-        xaxis=dict(range=[float(np.min(grid.means)), float(np.max(grid.means))]),
-        yaxis=dict(range=[float(np.min(grid.sds)), top]),
+        xaxis=dict(title=dict(text=mean_title), range=[float(np.min(grid.means)), float(np.max(grid.means))],
+                   **NUMBER_AXIS),
+        yaxis=dict(title=dict(text=sd_title), range=[float(np.min(grid.sds)), top], **NUMBER_AXIS),
     )
-    return fig
+    return _room_for_title(fig)
 
 
 def build_pass_probability_figure(pmap: PassProbabilityMap) -> go.Figure:

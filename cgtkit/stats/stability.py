@@ -297,6 +297,15 @@ class PoolabilityResult:
         return pd.DataFrame([{**asdict(t), "hypothesis": t.hypothesis} for t in self.tests], columns=cols)
 
 
+def _p(pvalue: float) -> str:
+    """A p-value in a sentence: three significant digits, or "p < 0.001" (never e-notation).
+
+    >>> _p(0.09614), _p(1.6e-13)
+    ('p = 0.0961', 'p < 0.001')
+    """
+    return "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.3g}"
+
+
 def _poolability(d: _Data, alpha: float) -> tuple[PoolabilityResult, dict[str, object]]:
     x = _designs(d)
     n = d.time.size
@@ -339,17 +348,17 @@ def _poolability(d: _Data, alpha: float) -> tuple[PoolabilityResult, dict[str, o
     )
     if slopes_differ:
         model, reason = "separate", (
-            f"The slopes differ between lots (p = {p_slope:.3g} < {alpha:g}): a separate line per lot, and the "
+            f"The slopes differ between lots ({_p(p_slope)}, below {alpha:g}): a separate line per lot, and the "
             "lot that reaches the limit first governs."
         )
     elif intercepts_differ:
         model, reason = "common_slope", (
-            f"The slopes do not differ (p = {p_slope:.3g} >= {alpha:g}) but the intercepts do (p = {p_int:.3g} "
-            f"< {alpha:g}): a common slope with an intercept per lot; the lot that reaches the limit first governs."
+            f"The slopes do not differ ({_p(p_slope)}, not below {alpha:g}) but the intercepts do ({_p(p_int)}, "
+            f"below {alpha:g}): a common slope with an intercept per lot; the lot that reaches the limit first governs."
         )
     else:
         model, reason = "pooled", (
-            f"Neither the slopes (p = {p_slope:.3g}) nor the intercepts (p = {p_int:.3g}) differ at "
+            f"Neither the slopes ({_p(p_slope)}) nor the intercepts ({_p(p_int)}) differ at "
             f"alpha = {alpha:g}: the lots are pooled into one line."
         )
     return PoolabilityResult(model=model, alpha=alpha, tests=tests, n_lots=d.k, n_obs=n, reason=reason), fits

@@ -177,6 +177,15 @@ def warm_up(delay: float = 1.0) -> threading.Thread:
     return thread
 
 
+def _store_for_url() -> WorkbookStore:
+    """The user's workbook, or their copy of the training case named by ``?case=<id>`` (Binder links)."""
+    if "case=" not in os.environ.get("QUERY_STRING", ""):
+        return WorkbookStore()
+    from cgtkit.training import store_for_query
+
+    return store_for_query()
+
+
 def open_app(start: str | None = None) -> App | None:
     """Build and display the app on ``start`` (default: the page in the URL, else home)."""
     from IPython.display import display
@@ -185,7 +194,7 @@ def open_app(start: str | None = None) -> App | None:
 
     configure_logging()
     try:
-        app = App(start=start or requested_page())
+        app = App(store=_store_for_url(), start=start or requested_page())
     except Exception as exc:  # noqa: BLE001 - never Voila's error box
         if os.environ.get(STRICT_ENV) == "1":
             raise

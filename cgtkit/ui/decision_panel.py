@@ -27,13 +27,16 @@ def section(title: str) -> w.HTML:
     return w.HTML(f"<div class='cgt-section-title'>{esc(title)}</div>")
 
 
+CRITERIA_KINDS = frozenset({"commercial_criterion", "investigational_criteria"})
+
+
 def decisions_html(recorded: Sequence[Decision]) -> str:
     """The page's decisions: one table row per criterion, then each decision in words. Both come
     from :mod:`cgtkit.decisions`, as in the decision record."""
     if not recorded:
         return "<p class='cgt-muted'>No decisions recorded on this page yet.</p>"
     rows = [row for d in recorded for row in decisions.rows(d)]
-    noun = "criteria" if all(d.kind != "comparability" for d in recorded) else "rows"
+    noun = "criteria" if all(d.kind in CRITERIA_KINDS for d in recorded) else "rows"
     count = f"<b>{len(recorded)}</b>" + (f" ({len(rows)} {noun})" if len(rows) != len(recorded) else "")
     table = html_table(pd.DataFrame(rows, columns=list(decisions.COLUMNS)),
                        [Column(key, title) for key, title in decisions.COLUMNS.items()], css="cgt-decisions-table")
@@ -60,8 +63,9 @@ class DecisionPanel:
 
     def __init__(self, store: WorkbookStore, page_id: str, flexibilities: Sequence[tuple[str, str]],
                  draft: Callable[[], str], decide: Callable[[str, str], Decision],
-                 on_recorded: Callable[[Session], None], subject: Callable[[], object]) -> None:
-        self.store, self.page_id = store, page_id
+                 on_recorded: Callable[[Session], None], subject: Callable[[], object],
+                 kind: str | None = None) -> None:
+        self.store, self.page_id, self.kind = store, page_id, kind  # kind: list only that kind (a page with two)
         self._draft_fn, self._decide, self._on_recorded, self._subject = draft, decide, on_recorded, subject
         self._draft = ""
         self._current: object = None
@@ -134,7 +138,7 @@ class DecisionPanel:
         self.status.show("success", message)
 
     def show(self, session: Session) -> None:
-        mine = session.decisions_for(self.page_id)
+        mine = tuple(d for d in session.decisions_for(self.page_id) if self.kind in (None, d.kind))
         self.remove_choice.options = [(decisions.label(d), d.id) for d in reversed(mine)]
         self.remove_choice.value = mine[-1].id if mine else None  # the newest first
         self.remove_box.layout.display = "flex" if mine else "none"
@@ -181,9 +185,10 @@ class FollowsWorkbook:
     """What a page view does to follow the workbook: record what it has seen, and on being shown again
     (``on_show``) reload a workbook changed by another page or tab.
 
-    A view sets ``store``, ``status`` and ``panel``, calls :meth:`_seen_now` once built, and implements
-    :meth:`_set_session` (the new workbook, same data: decisions or profile changed) and
-    :meth:`_use_session` (data sets added, replaced or removed: recompute).
+    A view sets ``store``, ``status`` and ``panel`` (or overrides :meth:`_panels` when it has several),
+    calls :meth:`_seen_now` once built, and implements :meth:`_set_session` (the new workbook, same
+    data: decisions or profile changed) and :meth:`_use_session` (data sets added, replaced or
+    removed: recompute).
     """
 
     store: WorkbookStore
@@ -195,6 +200,9 @@ class FollowsWorkbook:
 
     def _use_session(self, session: Session) -> None:
         raise NotImplementedError
+
+    def _panels(self) -> tuple[DecisionPanel, ...]:
+        return (self.panel,)
 
     def _seen_now(self, session: Session) -> None:
         self._seen = self.store.stamp()
@@ -218,4 +226,5 @@ class FollowsWorkbook:
                 self._use_session(session)
             else:
                 self._set_session(session)
-            self.panel.show(session)
+            for panel in self._panels():
+                panel.show(session)

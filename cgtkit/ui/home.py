@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipywidgets as w
 
 from cgtkit.pages import load_pages
-from cgtkit.session import WorkbookStore
+from cgtkit.session import Session, WorkbookStore
 from cgtkit.ui.shell import StatusArea, esc, page_frame, page_link_html
+from cgtkit.ui.training_panel import TrainingPanel
 from cgtkit.ui.workbook import WorkbookPanel
 
 INTRO = """
@@ -46,10 +47,14 @@ class HomeView:
     def __init__(self, store: WorkbookStore) -> None:
         self.store = store
         self.panel = WorkbookPanel(store)
+        self.training = TrainingPanel(store, on_switch=self._switched)
         self._seen = store.stamp()
         body = [
+            self.training.header,  # the open training case's brief, first (a case link lands here)
             w.HTML(INTRO),
             w.HTML(pages_html()),
+            w.HTML("<div class='cgt-section-title'>Training cases</div>"),
+            self.training,
             w.HTML("<div class='cgt-section-title'>Your workbook</div>"),
             self.panel,
         ]
@@ -61,6 +66,11 @@ class HomeView:
             body,
             StatusArea(),
         )
+
+    def _switched(self, session: Session) -> None:
+        """A training case was opened, or the user went back to their own workbook."""
+        self.panel.switched(session)
+        self._seen = self.store.stamp()
 
     def on_show(self) -> None:
         """Re-read the workbook if it changed since this page last showed it."""

@@ -82,11 +82,22 @@ def workbook_filename(session: Session, when: datetime | None = None) -> str:
     return f"cgtkit-{safe}-{(when or datetime.now(UTC)):%Y-%m-%d}.json"
 
 
+def template_csv() -> bytes:
+    """The lot-file template (data/template_lots.csv) written through the one spreadsheet writer, so no
+    cell of it can run as a formula (:mod:`cgtkit.exports`)."""
+    import csv
+
+    from cgtkit.datafiles import data_dir
+    from cgtkit.exports import csv_bytes
+
+    with (data_dir() / "template_lots.csv").open(encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    return csv_bytes(header, rows, bom=False)
+
+
 def template_link_html() -> str:
     """The lot-file template as a download link (a small file: sent with the page)."""
-    from cgtkit.datafiles import data_dir
-
-    payload = base64.b64encode((data_dir() / "template_lots.csv").read_bytes()).decode("ascii")
+    payload = base64.b64encode(template_csv()).decode("ascii")
     return (f'<a class="cgt-link-button" download="cgtkit-lot-template.csv" '
             f'href="data:text/csv;base64,{payload}">Download the template (CSV)</a>')
 
@@ -134,6 +145,7 @@ class WorkbookPanel(w.VBox):
         self.status = StatusArea()
         self.confirm = Confirm(self.status)
         self.summary = w.HTML()
+        self.place = w.HTML()  # who is signed in (under JupyterHub) and where the workbook is kept
         self.problems = w.HTML()  # the download of every problem of a refused file
         self.warnings: list = []
         self._last_name = ""
@@ -188,6 +200,7 @@ class WorkbookPanel(w.VBox):
             return w.HTML(f"<h4 class='cgt-subsection'>{esc(title)}</h4>")
 
         super().__init__([
+            self.place,
             self.summary,
             section("Your lot data"),
             w.HBox([self.lot_upload, w.HTML(template_link_html())]),
@@ -245,12 +258,23 @@ class WorkbookPanel(w.VBox):
         self.status.show("success", "Undone: the workbook is as it was before.")
 
     def refresh(self, session: Session) -> None:
+        from cgtkit.hub import workbook_place_html
+
         self.summary.value = summary_html(session)
+        self.place.value = workbook_place_html(self.store.path)
         names = list(session.datasets)
         keep = self.dataset_choice.value if self.dataset_choice.value in names else (names[0] if names else None)
         self.dataset_choice.options = names
         self.dataset_choice.value = keep
         self.manage_box.layout.display = "flex" if names else "none"
+
+    def switched(self, session: Session) -> None:
+        """The store now points at another workbook file (a training case, or back): show it, and
+        forget the Undo, which belonged to the other file."""
+        self._before = None
+        self.undo_button.layout.display = "none"
+        self.confirm.close()
+        self.refresh(session)
 
     def _workbook_file(self) -> tuple[str, bytes, str]:
         session = self.store.load()

@@ -13,7 +13,13 @@ import re
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.gallery import gallery_html, specification_figures
+from tests.e2e.gallery import (
+    gallery_html,
+    process_validation_figures,
+    record_figures,
+    specification_figures,
+    stability_figures,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +42,15 @@ MEASURE = """
 def test_every_example_chart_is_readable(browser, tmp_path) -> None:  # noqa: ANN001
     figures = list(specification_figures())
     assert len(figures) > 60  # every attribute of both example data sets, both pages
+    stability = list(stability_figures())
+    assert len(stability) == 8  # 2 attributes of each example stability set; budget and timeline of each example lot
+    figures += stability
+    process_validation = list(process_validation_figures())
+    assert len(process_validation) > 25  # capability, lots needed and heat map of each attribute with a criterion
+    figures += process_validation
+    record = list(record_figures())
+    assert len(record) >= 12  # the decision record's lot figures of two pages' decisions, both example data sets
+    figures += record
     html_path = tmp_path / "gallery.html"
     html_path.write_text(gallery_html(figures), encoding="utf-8")
     out = ARTIFACTS / "charts"

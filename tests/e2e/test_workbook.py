@@ -47,10 +47,10 @@ def test_rename_replace_and_remove_a_data_set(page, app_url: str, tmp_path) -> N
     page.click(".cgt-remove-dataset")
     page.wait_for_selector(".cgt-msg-warning:has-text(\"Remove data set 'trial lots'\")")
     screenshot(page, "home-remove-confirm")
-    page.click(".cgt-confirm-cancel")  # declined: kept
+    page.click(".cgt-confirm-cancel >> visible=true")  # declined: kept
     assert "trial lots" in page.inner_text(".cgt-workbook-summary")
     page.click(".cgt-remove-dataset")
-    page.click(".cgt-confirm-yes")
+    page.click(".cgt-confirm-yes >> visible=true")
     page.wait_for_selector(".cgt-msg-success:has-text(\"'trial lots' was removed\")")
     assert "trial lots" not in page.inner_text(".cgt-workbook-summary")
     assert_clean(page)
@@ -73,7 +73,7 @@ def test_declining_the_example_profile_keeps_the_profile(page, app_url: str) -> 
     page.wait_for_selector(".cgt-summary:has-text('stage phase 2')")
     page.click(".cgt-profile-form button:has-text('Example profile')")
     page.wait_for_selector(".cgt-msg-warning:has-text('example CAR-T profile')")
-    page.click(".cgt-confirm-cancel")
+    page.click(".cgt-confirm-cancel >> visible=true")
     page.wait_for_timeout(500)
     assert page.input_value(".cgt-stage select") == "phase 2"
     assert "stage phase 2" in page.inner_text(".cgt-summary")

@@ -53,7 +53,7 @@ def test_show_keeps_the_router_in_step(store: WorkbookStore) -> None:
         ("", "home"),
         ("page=start_here", "start_here"),
         ("page=commercial_specifications&x=1", "commercial_specifications"),
-        ("page=decision_record", "home"),  # planned: not built yet
+        ("page=decision_record", "decision_record"),
         ("page=no_such_page", "home"),
         ("page=%3Cscript%3E", "home"),
     ],

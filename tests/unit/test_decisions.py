@@ -94,7 +94,86 @@ def _comparability(**overrides: Any) -> ComparabilityDecision:
     return ComparabilityDecision(**fields)
 
 
-EXAMPLES = [_commercial(), _set(), _set(_criterion(), _criterion(**_STERILITY)), _legacy(), _comparability()]
+def _shelf_life(**overrides: Any) -> D.ShelfLifeDecision:
+    fields: dict[str, Any] = dict(
+        id="c0ffee000005", timestamp=WHEN, page="stability_samples", flexibility_id="CS-STABILITY-CLINICAL-LOTS",
+        dataset="car_t_stability", attribute="ifng_potency", unit="pg/mL",
+        storage_condition="≤ -150 °C (LN2 vapour phase)", storage_category="frozen",
+        lot_ids=("CT23-008", "CT24-005", "CT25-003", "CT25-005"), lot_types=("clinical", "ppq"),
+        regression="common_slope", chosen_by="poolability", slopes_pvalue=0.41, intercepts_pvalue=0.002,
+        pooling_alpha=0.25, direction="decrease", sided=1, confidence_level=0.95, log_transform=True,
+        lower_limit=500.0, upper_limit=None, limit_source="entered", time_unit="months", data_span=24.0,
+        shelf_life=53.6, governing_lot="CT23-008", allowed_shelf_life=24.0, supported_shelf_life=24.0,
+        claimed_shelf_life=36.0, method="ICH Q1E", justification="Mine.",
+    )
+    fields.update(overrides)
+    return D.ShelfLifeDecision(**fields)
+
+
+def _testing_plan(**overrides: Any) -> D.TestingPlanDecision:
+    test = dict(measures="sterility", holds_release=False, pending_at_release=True, reserve_ml=0.0)
+    fields: dict[str, Any] = dict(
+        id="c0ffee000006", timestamp=WHEN, page="stability_samples", flexibility_id="CS-ALT-METHODS",
+        product="car_t", lot_label="CAR-T lot", volume_ml=150.0, final_containers=3, dose_ml=83.3,
+        shelf_life_hours=72.0, plan_id="car_t_alternative_no_reserve", plan_label="Alternative methods, no reserve",
+        tests=(D.PlanTest(test_id="sterility_automated", label="Sterility, automated culture", sample_ml=1.0,
+                          time_to_result_hours=168.0, alternative_to="sterility_compendial", **test),
+               D.PlanTest(test_id="cell_count", label="Cell count", measures="viability", sample_ml=0.2,
+                          reserve_ml=0.0, time_to_result_hours=1.0, holds_release=True, pending_at_release=False,
+                          edited=True)),
+        reserve_211_170b=False, retention_600_13=False, retention_containers=0, release_on_negative_to_date=True,
+        tests_ml=1.2, reserve_ml=0.0, retention_ml=0.0, consumed_ml=1.2, consumed_share=0.008, dose_fits=True,
+        time_to_release_hours=5.0, release_within_shelf_life=True, physician_notification=True,
+        compared=(D.PlanOutcome(plan_id="car_t_conventional", plan_label="Conventional", consumed_share=0.947,
+                                dose_fits=False, time_to_release_hours=676.0, release_within_shelf_life=False),),
+        method="sample and release-time budget", justification="Mine.",
+    )
+    fields.update(overrides)
+    return D.TestingPlanDecision(**fields)
+
+
+def _ppq_lot_count(**overrides: Any) -> D.PpqLotCountDecision:
+    from cgtkit.decisions.process_validation import ApproachResult, PpqAttributeFinding
+
+    approaches = tuple(ApproachResult(approach=a, n_needed=n, target=t, value_at_n=v, counted=c) for a, n, t, v, c in (
+        ("success_run", 59, 0.95, 0.0975, False), ("capability", 6, 0.95, None, True),
+        ("expected_coverage", 19, 0.9, 1 / 3, False), ("tolerance_coverage", 6, 0.95, 0.41, True)))
+    fields: dict[str, Any] = dict(
+        id="c0ffee000007", timestamp=WHEN, page="process_validation", flexibility_id="PV-PPQ-LOT-NUMBER",
+        dataset="aav_lots", lot_types=(LotType.ENGINEERING, LotType.CLINICAL), n_lots=2, recommended=2,
+        recommendation_basis="minimum", count_development=True, reliability=0.95, confidence=0.95, ppk_target=1.0,
+        expected_coverage=0.9, tolerance_coverage=0.99, pass_all=0.9999,
+        findings=(PpqAttributeFinding(attribute="relative_potency", unit="% of reference", scale="normal", lower=50.0,
+                                      upper=150.0, spec_source="entered", lot_ids=tuple(f"A{i}" for i in range(10)),
+                                      n=10, ppk=2.17, ppk_low=1.16, ppk_high=3.16,
+                                      interval_method="generalized confidence interval", confidence=0.95,
+                                      approaches=approaches, ppq_needed=0, pass_probability=0.9999),),
+        method="number of PPQ lots from capability and tolerance interval", justification="Mine.",
+    )
+    fields.update(overrides)
+    return D.PpqLotCountDecision(**fields)
+
+
+def _concurrent_release(**overrides: Any) -> D.ConcurrentReleaseDecision:
+    from cgtkit.decisions.process_validation import ReleaseCondition
+
+    fields: dict[str, Any] = dict(
+        id="c0ffee000008", timestamp=WHEN, page="process_validation", flexibility_id="PV-PPQ-CLINICAL-USE",
+        route="clinical_use_under_ind", lots=("AV25-03",), stage="phase 3", bla_approved=False, change_needs_pas=None,
+        pas_approved=None, meets_commercial_spec=True, within_shelf_life=True, protocol_provides=True,
+        ind_in_effect=True, meets_ind_criteria=True, outstanding_steps=("6-month stability time point",),
+        conditions=(ReleaseCondition(id="bla_approved", route="commercial_concurrent_release", status="unmet",
+                                     grade="final_guidance", sources=("CMC flexibilities guidance",)),
+                    ReleaseCondition(id="ind_in_effect", route="clinical_use_under_ind", status="met",
+                                     grade="final_guidance", sources=("CMC flexibilities guidance",))),
+        fda_agreement_grade="cgtkit_reading", method="concurrent-release planner", justification="Mine.",
+    )
+    fields.update(overrides)
+    return D.ConcurrentReleaseDecision(**fields)
+
+
+EXAMPLES = [_commercial(), _set(), _set(_criterion(), _criterion(**_STERILITY)), _legacy(), _comparability(),
+            _shelf_life(), _testing_plan(), _ppq_lot_count(), _concurrent_release()]
 
 
 def test_comparability_renders_its_numbers_and_one_conclusion_per_comparison() -> None:

@@ -637,6 +637,103 @@ def test_errors_are_cgtkit_errors(tmp_path):
 
 
 # --------------------------------------------------------------------------- #
+# time units of stability time points (issue #20)
+# --------------------------------------------------------------------------- #
+TIMED = HEADER + ",timepoint,time_unit,storage_condition"
+
+
+def test_time_points_in_hours_with_their_unit(tmp_path):
+    """A post-thaw window in hours: kept in hours, converted to months only to tell release rows from later ones."""
+    text = csv_text(
+        "L1,viability,92,%,clinical,2024-03-01,,,",
+        "L1,viability,91,%,clinical,2024-03-01,0,hours,20-25 °C",
+        "L1,viability,88,%,clinical,2024-03-01,4,h,20-25 °C",
+        "L1,viability,85,%,clinical,2024-03-01,8,Hours,20-25 °C",
+        header=TIMED,
+    )
+    df = load_lots(write(tmp_path, text))
+    assert tuple(df.columns) == LONG_FORMAT_COLUMNS
+    assert df["timepoint"].tolist()[1:] == [0.0, 4.0, 8.0] and math.isnan(df["timepoint"].iloc[0])
+    assert df["time_unit"].tolist()[1:] == ["hours"] * 3 and pd.isna(df["time_unit"].iloc[0])
+    assert df["timepoint_months"].iloc[3] == pytest.approx(8 / (24 * 365.25 / 12))
+    assert attribute_values(df, "viability")["value"].tolist() == [92.0, 91.0]  # release and time 0
+
+
+@pytest.mark.parametrize(("column", "unit", "months"), [
+    ("timepoint_days", "days", 14 / (365.25 / 12)), ("timepoint_minutes", "minutes", 30 / (60 * 24 * 365.25 / 12)),
+    ("timepoint_months", "months", 6.0),
+])
+def test_a_time_column_named_after_its_unit(tmp_path, column, unit, months):
+    value = {"days": 14, "minutes": 30, "months": 6}[unit]
+    df = load_lots(write(tmp_path, csv_text(f"L1,viability,88,%,clinical,2024-03-01,{value}",
+                                            header=f"{HEADER},{column}")))
+    assert df.loc[0, "time_unit"] == unit and df.loc[0, "timepoint"] == value
+    assert df.loc[0, "timepoint_months"] == pytest.approx(months)
+
+
+def test_mixed_time_units_name_the_rows(tmp_path):
+    text = csv_text(
+        "L1,viability,91,%,clinical,2024-03-01,0,months,-150 C",
+        "L1,viability,90,%,clinical,2024-03-01,3,months,-150 C",
+        "L1,viability,88,%,clinical,2024-03-01,4,hours,-150 C",
+        "L1,viability,87,%,clinical,2024-03-01,6,weeks,-150 C",
+        "L1,viability,86,%,clinical,2024-03-01,9,,-150 C",
+        header=TIMED,
+    )
+    with pytest.raises(LotDataError) as info:
+        load_lots(write(tmp_path, text))
+    message = str(info.value)
+    assert "3 problems found" in message
+    assert "row 4, column 'time_unit' (H): 'hours' differs from months in row 2" in message
+    assert "A data set has one time unit" in message
+    assert "row 5, column 'time_unit' (H): 'weeks' is not a time unit" in message
+    assert "row 6, column 'time_unit' (H): the time unit is empty" in message
+    assert {p.kind for p in info.value.problems} == {ProblemKind.MIXED_TIME_UNITS, ProblemKind.NOT_A_TIME_UNIT,
+                                                     ProblemKind.EMPTY}
+
+
+def test_a_unit_column_that_contradicts_the_time_column(tmp_path):
+    text = csv_text("L1,viability,88,%,clinical,2024-03-01,3,hours", header=HEADER + ",timepoint_months,time_unit")
+    message = load_error(write(tmp_path, text))
+    assert "'hours' contradicts column 'timepoint_months', which holds months" in message
+
+
+def test_two_time_columns_or_no_stated_unit_stop_the_load(tmp_path):
+    two = csv_text("L1,viability,88,%,clinical,2024-03-01,3,72", header=HEADER + ",timepoint_months,timepoint_hours")
+    message = load_error(write(tmp_path, two))
+    assert "columns 'timepoint_months' (G) and 'timepoint_hours' (H) both hold time points" in message
+    assert "A data set has one time unit" in message
+    unstated = csv_text("L1,viability,88,%,clinical,2024-03-01,3", header=HEADER + ",timepoint")
+    assert "no column states their unit. Add a column time_unit" in load_error(write(tmp_path, unstated))
+    # an empty second time column is harmless
+    one = csv_text("L1,viability,88,%,clinical,2024-03-01,3,", header=HEADER + ",timepoint_months,timepoint_hours")
+    assert load_lots(write(tmp_path, one)).loc[0, "time_unit"] == "months"
+
+
+def test_negative_unreadable_and_duplicated_time_points(tmp_path):
+    text = csv_text(
+        "L1,viability,91,%,clinical,2024-03-01,0,days,5 °C",
+        "L1,viability,90,%,clinical,2024-03-01,-2,days,5 °C",
+        "L1,viability,89,%,clinical,2024-03-01,two,days,5 °C",
+        "L1,viability,88,%,clinical,2024-03-01,7,days,5 °C",
+        "L1,viability,87,%,clinical,2024-03-01,7,days,5 °C",
+        "L1,viability,86,%,clinical,2024-03-01,7,days,-150 °C",
+        header=TIMED,
+    )
+    message = load_error(write(tmp_path, text))
+    assert "row 3, column 'timepoint' (G): '-2' is negative" in message
+    assert "row 4, column 'timepoint' (G): 'two' is not a number" in message
+    assert "rows 5 and 6 both hold lot 'L1', attribute 'viability', time point 7 days, storage '5 °C'" in message
+    assert "row 7" not in message  # another storage condition is another key
+
+
+def test_time_unit_without_time_points_is_ignored(tmp_path):
+    df = load_lots(write(tmp_path, csv_text("L1,viability,88,%,clinical,2024-03-01,,fortnights,",
+                                            header=TIMED)))
+    assert pd.isna(df.loc[0, "timepoint"]) and pd.isna(df.loc[0, "time_unit"])
+
+
+# --------------------------------------------------------------------------- #
 # summaries
 # --------------------------------------------------------------------------- #
 def _stability_df(tmp_path):

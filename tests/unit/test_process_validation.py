@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from cgtkit.analyses.process_validation import (
+    MIN_PPQ_LOTS,
     AssessmentIncompleteError,
     ConcurrentReleaseQuestionnaire,
     ConcurrentReleaseRules,
@@ -30,6 +31,7 @@ from cgtkit.analyses.process_validation import (
     lot_number_overview,
     pass_probability_map,
     plan_concurrent_release,
+    recommend_lot_number,
     residual_risk_lots,
 )
 from cgtkit.analyses.specifications import attribute_data
@@ -350,3 +352,73 @@ def test_heatmap_figure_and_template() -> None:
     assert [t.name for t in fig.data if t.type == "contour"] == [
         "Contour P = 0.80", "Contour P = 0.90", "Contour P = 0.95", "Contour P = 0.99"]
     assert fig.layout.template == pio.templates["plotly_white"]
+
+
+# ---------------------------------------------------------------------------
+# The recommended number of PPQ lots (cgtkit's combination of the approaches)
+# ---------------------------------------------------------------------------
+
+
+def _ov(aav, attr: str, lo: float, hi: float, planned: int = 2, **kwargs):  # noqa: ANN001, ANN202
+    return lot_number_overview(aav, get_attribute(attr), lo, hi, settings=LotNumberSettings(n_planned=planned),
+                               **kwargs)
+
+
+def test_two_aav_potency_lots_are_supported_at_the_minimum(aav) -> None:
+    rec = recommend_lot_number([_ov(aav, *POTENCY)], n_planned=2)
+    assert (rec.n, rec.basis, rec.supported, rec.minimum) == (2, "minimum", True, MIN_PPQ_LOTS)
+    assert rec.approaches == ("capability", "tolerance_coverage") and rec.needs[0].ppq_needed == 0
+    assert rec.statement.startswith("The data support the 2 lots planned. The counted approaches need no PPQ lots")
+    assert rec.pass_all == pytest.approx(rec.needs[0].per_lot_pass ** 2) and rec.pass_all > 0.9999
+    assert any("another process version" in n for n in rec.notes)  # the PPQ lots are v2, development v1
+    text = rec.protocol_text
+    assert text.startswith("Number of PPQ lots: 2. FDA has set no minimum number of PPQ lots")
+    assert "10 engineering/clinical lots, Ppk 2.17" in text and "59 lots to show 95% reliability" in text
+    assert "reliability of only 22%" in text  # (1 - 0.95)^(1/2) = 0.224
+    assert rec.to_frame()[["lots_capability", "lots_tolerance_coverage", "ppq_needed"]].iloc[0].tolist() == [6, 6, 0]
+
+
+def test_the_aav_titer_asks_for_more_lots_than_planned(aav) -> None:
+    ovs = [_ov(aav, *POTENCY), _ov(aav, *TITER)]
+    rec = recommend_lot_number(ovs, n_planned=2)
+    assert (rec.n, rec.basis, rec.supported) == (12, "statistics", False)  # capability: 22 lots in all, 10 made
+    assert rec.statement.startswith("The data do not support fewer than 12 lots; 2 are planned. Vector genome titer: "
+                                    "Capability (Ppk > 1.00) needs 22 lots in all; the 10 development lots count")
+    alone = recommend_lot_number(ovs, n_planned=2, count_development=False)
+    assert alone.n == 22 and "all of them PPQ lots (development lots not counted)" in alone.statement
+    assert not any("another process version" in n for n in alone.notes)
+    coverage = recommend_lot_number(ovs[:1], n_planned=2, approaches=("expected_coverage",))
+    assert coverage.n == 9  # the range of 19 lots covers 90% on average; 10 are made
+
+
+def test_the_users_residual_risk_number_and_the_pass_target(aav) -> None:
+    rated = RiskRating(level="low", rationale="Platform process.")
+    assessment = ResidualRiskAssessment(product_knowledge=rated, process_understanding=rated, control_strategy=rated,
+                                        overall="low", overall_rationale="All low.", lots_by_level={"low": 3},
+                                        mapping_rationale="Our policy.")
+    rec = recommend_lot_number([_ov(aav, *POTENCY, residual_risk=assessment)], n_planned=2)
+    assert (rec.n, rec.basis, rec.supported, rec.residual_risk_n) == (3, "residual_risk", False, 3)
+    assert "Your residual-risk assessment (low) maps to 3 lots" in rec.statement
+    assert "Residual risk. Your assessment: product knowledge low" in rec.protocol_text
+    # a narrow specification: Ppk 0.57 is below the target, no number of lots can show it
+    tight = _ov(aav, "relative_potency", 95.0, 120.0, planned=3)
+    rec = recommend_lot_number([tight], n_planned=3)
+    assert rec.n is None and rec.basis == "none" and rec.supported is None
+    assert rec.statement.startswith("The data do not support a PPQ of any size yet")
+    assert "The Ppk seen so far (0.57) is not above the target 1.00" in rec.statement
+    assert rec.pass_planned == pytest.approx(0.8172, abs=1e-4)
+    assert "probability 81.7%, below your target of 90.0%: a PPQ of this size is likely to fail" in rec.notes[0]
+
+
+def test_recommendation_arguments_are_checked(aav) -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        recommend_lot_number([])
+    with pytest.raises(ValueError, match="Unknown approach"):
+        recommend_lot_number([_ov(aav, *POTENCY)], approaches=("gut_feeling",))
+
+
+def test_ppq_lots_without_variability_do_not_stop_the_approaches(aav) -> None:
+    flat = aav.copy()
+    flat.loc[(flat["lot_type"] == "ppq") & (flat["attribute"] == "relative_potency"), "value"] = 100.0
+    ov = lot_number_overview(flat, get_attribute("relative_potency"), 50.0, 150.0)
+    assert ov.ppq is None and any("PPQ lots alone is not shown" in n and "identical" in n for n in ov.notes)

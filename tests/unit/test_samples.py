@@ -275,15 +275,21 @@ def test_budget_and_timeline_figures(car_t):
 
     fig = build_sample_budget_figure(car_t)
     names = [t.name for t in fig.data]
-    assert "Reserve samples, 2× the tests (21 CFR 211.170(b))" in names
-    assert "Retention sample, final container (21 CFR 600.13)" in names
+    assert "Reserve, 2× the tests (21 CFR 211.170(b))" in names
+    assert "Retention, final container (21 CFR 600.13)" in names
+    totals = next(t for t in fig.data if getattr(t, "mode", None) == "text")
+    assert list(totals.text) == ["94.7% consumed", "39.1% consumed", "2.6% consumed"]
     assert "Test sample: Sterility" in names
     sterility = next(t for t in fig.data if t.name == "Test sample: Sterility")
     assert list(sterility.x) == pytest.approx([100 * 40 / 150, 100 / 150, 100 / 150])
     timeline = build_release_timeline_figure(car_t)
-    names = [t.name for t in timeline.data]
+    names = [t.name for t in timeline.data if t.name]
     assert any(n.startswith("End of shelf life: 3 days") for n in names)
     assert any("negative-to-date" in n for n in names)
+    assert {"Conventional", "Alternative methods"} <= set(names)  # a bar per plan, one row per aspect tested
+    assert list(timeline.layout.yaxis.ticktext)[:3] == ["<b>Release</b>", "Sterility", "Mycoplasma"]
+    conventional = next(t for t in timeline.data if t.name == "Conventional" and t.text)
+    assert list(conventional.text)[:2] == ["14 d", "28 d"]
     assert timeline.layout.xaxis.title.text == "Time from the end of manufacture (days)"
     single = compare_plans(example_lot("car_t_fresh"), [release_plan("car_t_alternative")])
     assert build_release_timeline_figure(single).layout.template.layout.paper_bgcolor is not None

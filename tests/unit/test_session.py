@@ -284,7 +284,7 @@ def test_v1_upload_named_without_suffix_is_recognised_by_its_time_points(v1_raw)
 def test_saving_a_v1_workbook_writes_the_current_schema_and_reads_back_equal(v1_session, tmp_path) -> None:
     path = v1_session.save(tmp_path / "wb.json")
     written = json.loads(path.read_text(encoding="utf-8"))
-    assert written["schema_version"] == 4 == SCHEMA_VERSION
+    assert written["schema_version"] == 5 == SCHEMA_VERSION
     assert all("kind" in d and "module" not in d for d in written["decisions"])
     assert all(ds["kind"] in ("lots", "stability") for ds in written["datasets"].values())
     assert Session.load(path) == v1_session

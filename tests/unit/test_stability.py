@@ -447,20 +447,64 @@ def test_mixed_time_units_are_refused(car_t):
     both = rows.assign(timepoint_hours=rows["timepoint_months"] * 730.5)
     with pytest.raises(CgtkitError, match=r"mix time units .*timepoint_hours"):
         stability_data(both, "viability")
-    unnamed = rows.rename(columns={"timepoint_months": "time"})
+    unnamed = rows.drop(columns=["timepoint", "time_unit"]).rename(columns={"timepoint_months": "time"})
     with pytest.raises(CgtkitError, match="not stated"):
         stability_data(unnamed, "viability", time_column="time")
 
 
 def test_hours_data_set(car_t):
     """A post-thaw window in hours: the unit comes from the column name and is stated in the notes."""
-    rows = car_t[car_t["attribute"] == "viability"].rename(columns={"timepoint_months": "timepoint_hours"})
+    rows = (car_t[car_t["attribute"] == "viability"].drop(columns=["timepoint", "time_unit"])
+            .rename(columns={"timepoint_months": "timepoint_hours"}))
     data = stability_data(rows, "viability", time_column="timepoint_hours")
     assert data.time_unit is TimeUnit.HOURS
     a = analyse_stability(data, lower_limit=80.0, storage="room_temperature")
     assert a.result.time_unit == "hours" and a.notes[0].startswith("Time in hours")
     # the Q1E allowance of 12 months beyond the data, in hours
     assert a.result.allowed_shelf_life == pytest.approx(min(2 * 24, 24 + convert_time(12, "months", "hours")))
+
+
+def test_a_file_in_hours_reaches_the_analysis_in_hours(tmp_path):
+    """io keeps a file's own unit (timepoint + time_unit); the months it also gives are not a second unit."""
+    lines = ["lot_id,attribute,value,unit,lot_type,manufacture_date,timepoint,time_unit,storage_condition"]
+    for month, (lot, start, loss) in enumerate((("P1", 95.0, 1.1), ("P2", 93.5, 0.9), ("P3", 94.2, 1.3)), 1):
+        lines += [f"{lot},viability,{start - loss * h + 0.2 * (-1) ** i:.2f},%,clinical,2025-0{month}-01,"
+                  f"{h},hours,20-25 °C" for i, h in enumerate((0, 2, 4, 6, 8))]
+    frame = load_lots(("\n".join(lines) + "\n").encode(), name="post_thaw.csv")
+    data = stability_data(frame, "viability")
+    assert data.time_unit is TimeUnit.HOURS and data.time_column == "timepoint" and data.data_span == 8.0
+    a = analyse_stability(data, lower_limit=85.0)
+    assert a.notes[0] == "Time in hours (the data set's stated time unit); the last time point is 8 hours."
+    assert a.storage is StorageCategory.ROOM_TEMPERATURE and a.result.time_unit == "hours"
+    assert 0 < a.shelf_life < 16 and a.direction is Direction.DECREASE
+    assert a.direction_basis == "as recorded in cgtkit's attribute file"
+    days = frame.assign(time_unit=["days"] * (len(frame) - 1) + ["hours"])
+    with pytest.raises(CgtkitError, match="mix time units"):
+        stability_data(days, "viability")
+
+
+def test_direction_is_data(tmp_path):
+    """stability_direction in attributes.yaml sets the side of the bound; without it, the limit side, said so."""
+    from cgtkit.attributes import AttributeSpec, get_attribute, load_attributes
+
+    assert get_attribute("viability").stability_direction == "decrease"
+    assert get_attribute("aggregates").stability_direction == "increase"
+    assert Direction.default_for(get_attribute("aggregates"))[0] is Direction.INCREASE
+    direction, basis = Direction.default_for(get_attribute("cd3_purity"))
+    assert direction is Direction.DECREASE and "assumed from the attribute's lower limit" in basis
+    assert Direction.default_for(get_attribute("relative_potency"))[0] is Direction.UNKNOWN
+    with pytest.raises(ValueError, match="no stability_direction"):
+        AttributeSpec(**{**get_attribute("sterility").model_dump(), "stability_direction": "decrease"})
+    bad = tmp_path / "attributes.yaml"
+    entry = {**get_attribute("viability").model_dump(mode="json", exclude={"in_catalog"}),
+             "stability_direction": "down"}
+    import yaml
+
+    bad.write_text(yaml.safe_dump({"attributes": [entry]}, allow_unicode=True), encoding="utf-8")
+    from cgtkit.errors import CatalogError
+
+    with pytest.raises(CatalogError, match="stability_direction"):
+        load_attributes(bad)
 
 
 def test_duplicate_and_out_of_order_rows_are_refused(car_t):

@@ -248,7 +248,9 @@ def test_a_replacement_can_be_undone_once(panel: WorkbookPanel) -> None:
     panel.confirm_button.click()
     assert panel.store.load().datasets == {} and panel.undo_button.layout.display == "flex"
     panel.undo_button.click()
-    assert panel.store.load() == before and panel.status.kind == "success"
+    restored = panel.store.load()
+    assert restored.model_copy(update={"audit": before.audit}) == before and panel.status.kind == "success"
+    assert len(restored.audit) == len(before.audit) + 2  # the log keeps both changes: nothing is rewritten
     assert panel.undo_button.layout.display == "none"
     panel.dataset_choice.value = "aav_lots"
     panel.remove_button.click()

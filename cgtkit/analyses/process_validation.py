@@ -1021,6 +1021,7 @@ class ConditionRule(_Strict):
     """One condition of a route, answered by a questionnaire field."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=5, description="The condition in a few words, for summaries.")
     route: RouteId
     asks: str
     applies_if: str | None = None
@@ -1171,6 +1172,7 @@ class ConditionCheck:
     """One condition of a route, as the answers leave it."""
 
     id: str
+    label: str
     route: str
     question: str
     answer: bool | None
@@ -1326,7 +1328,7 @@ def plan_concurrent_release(
                 if cond.asks == "bla_approved" and questionnaire.bla_approved is None and questionnaire.stage:
                     why = f"from the stage ({questionnaire.stage.value})"
             checks.append(ConditionCheck(
-                id=cond.id, route=route_id, question=rules.questions[cond.asks],
+                id=cond.id, label=cond.label, route=route_id, question=rules.questions[cond.asks],
                 answer=answer if isinstance(answer, bool) else None, status=status, statement=_graded(rules, cond),
                 why=why,
             ))
@@ -1343,7 +1345,7 @@ def plan_concurrent_release(
             return f"{r.title}: every condition met"
         parts = []
         for status in (ConditionStatus.UNMET, ConditionStatus.UNKNOWN):
-            ids = [c.id.replace("_", " ") for c in r.with_status(status)]
+            ids = [c.label for c in r.with_status(status)]
             if ids:
                 parts.append(f"{status.value}: {', '.join(ids)}")
         return f"{r.title}: not available ({'; '.join(parts)})"

@@ -261,6 +261,7 @@ def test_commercial_route_is_never_offered_before_approval(stage: str) -> None:
     assert plan.route == "clinical_use_under_ind"
     assert plan.status_of("bla_approved") is ConditionStatus.UNMET
     assert not plan.routes[0].available
+    assert "unmet: the BLA is approved" in plan.summary and "bla_approved" not in plan.summary  # words, not ids
 
 
 def test_commercial_route_is_never_offered_before_the_prior_approval_supplement() -> None:

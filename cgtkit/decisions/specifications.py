@@ -295,6 +295,11 @@ def _rows_investigational(d: InvestigationalCriteriaDecision) -> list[dict[str, 
 def _facts_investigational(d: InvestigationalCriteriaDecision) -> list[tuple[str, str]]:
     out = _head(d) + [("Data set", d.dataset), ("Lot types", _lot_types(d.lot_types)), *_versions(d.process_versions),
                       ("Method", d.method)]
+    # the lots are listed once when most criteria share them (a set from one selection usually does)
+    lot_sets = [c.lot_ids for c in d.criteria]
+    common = max(set(lot_sets), key=lot_sets.count) if len(lot_sets) > 1 else None
+    if common is not None and lot_sets.count(common) > 1:
+        out.append(("Lots (unless a criterion names others)", _lots(common)))
     for c in d.criteria:
         name = f"{attribute_label(c.attribute)} ({c.attribute})"
         if c.tolerance is None:
@@ -302,7 +307,8 @@ def _facts_investigational(d: InvestigationalCriteriaDecision) -> list[tuple[str
         else:
             text = (f"{limits_text(c.low, c.high, c.unit)}, {criterion_method(c)}; next lot outside "
                     f"{fmt_probability(c.next_lot_outside)}{_approx(c.risk_approximate)}")
-        out.append((name, f"{text}; lots {_lots(c.lot_ids)}; supports {c.flexibility_id}"))
+        lots = "the lots above" if c.lot_ids == common and lot_sets.count(common) > 1 else _lots(c.lot_ids)
+        out.append((name, f"{text}; lots: {lots}; supports {c.flexibility_id}"))
     out.append(("Justification", d.justification))
     return out
 

@@ -337,3 +337,13 @@ def test_a_set_keeps_the_attributes_a_newer_decision_does_not_decide() -> None:
     s = s.with_decision(decision("a", "b", "c"))  # "accept all" again: one decision per attribute
     assert [attributes(d) for d in s.decisions] == [("a", "b", "c")]
     assert len(s.decisions[0].superseded) == 2
+
+
+def test_a_set_lists_its_shared_lots_once() -> None:
+    """The decision record lists the lots of a set once, not once per criterion (27 lot ids x 10 attributes)."""
+    d = _set(_criterion(), _criterion(**_STERILITY, lot_ids=("E1", "C1", "C2"), n=3))
+    facts = dict(D.facts(d))
+    assert facts["Lots (unless a criterion names others)"] == "3 (E1, C1, C2)"
+    assert "lots: the lots above" in facts["CD3+ purity (cd3_purity)"]
+    odd = _set(_criterion(), _criterion(**_STERILITY, lot_ids=("E1",), n=1))
+    assert "lots: 3 (E1, C1, C2)" in dict(D.facts(odd))["CD3+ purity (cd3_purity)"]

@@ -10,6 +10,14 @@ from cgtkit.ui.shell import StatusArea, esc, page_frame, page_link_html
 from cgtkit.ui.training_panel import TrainingPanel
 from cgtkit.ui.workbook import WorkbookPanel
 
+def _bases() -> str:
+    """The grades of basis, weakest last, as the catalog defines them."""
+    from cgtkit.catalog import BASIS_LABELS
+
+    labels = [b.label[0].lower() + b.label[1:] if b.label[:3] != "FDA" else b.label for b in BASIS_LABELS.values()]
+    return ", ".join(labels[:-1]) + " or " + labels[-1]
+
+
 INTRO = """
 <div class="cgt-intro">
 <p>Cell and gene therapies are made in small lots, often one per patient, by complex processes, and
@@ -23,8 +31,7 @@ flexibility must be justified with data or a scientific rationale, and FDA asks 
 their CMC approach with the agency before using it.</p>
 <p>This workbook helps you find which flexibilities fit <b>your</b> product and stage, what FDA expects
 as justification, and computes the numbers behind that justification from your lot data. Every
-regulatory statement in it names its source and how strong that source is (regulation, final guidance,
-FDA announcement, remarks of an FDA official, draft guidance or industry commentary).</p>
+regulatory statement in it names its source and what it rests on ({bases}).</p>
 </div>
 """
 
@@ -51,7 +58,7 @@ class HomeView:
         self._seen = store.stamp()
         body = [
             self.training.header,  # the open training case's brief, first (a case link lands here)
-            w.HTML(INTRO),
+            w.HTML(INTRO.format(bases=esc(_bases()))),
             w.HTML(pages_html()),
             w.HTML("<div class='cgt-section-title'>Training cases</div>"),
             self.training,

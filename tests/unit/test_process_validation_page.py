@@ -24,11 +24,6 @@ from cgtkit.ui.commercial_specifications_model import CommercialSpecificationsMo
 from cgtkit.ui.process_validation_model import ProcessValidationModel
 
 
-@pytest.fixture()
-def session() -> Session:
-    return Session.example()
-
-
 def _store(tmp_path, session: Session) -> WorkbookStore:  # noqa: ANN001
     store = WorkbookStore(tmp_path / "wb.json")
     store.replace(session)

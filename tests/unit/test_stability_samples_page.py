@@ -19,18 +19,6 @@ from cgtkit.ui.stability_samples_model import SamplesModel, StabilityModel, roun
 from cgtkit.vocab import DatasetKind
 
 
-@pytest.fixture()
-def session() -> Session:
-    return Session.example()
-
-
-@pytest.fixture()
-def store(tmp_path, session: Session) -> WorkbookStore:
-    s = WorkbookStore(tmp_path / "wb.json")
-    s.replace(session)
-    return s
-
-
 def _viability_criterion(low: float = 71.25, unit: str = "%") -> CommercialCriterionDecision:
     return CommercialCriterionDecision(
         timestamp=datetime(2026, 5, 4, tzinfo=UTC), page="commercial_specifications",

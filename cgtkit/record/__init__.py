@@ -6,8 +6,9 @@
 * :func:`render_html` — one self-contained HTML file: styles and plotly.js inlined,
   figures interactive with no network fetch (:mod:`~cgtkit.record.html`);
 * :func:`render_markdown` — Markdown, every user text escaped (:mod:`~cgtkit.record.markdown`);
-* :func:`render_docx` — a Word document a regulatory writer edits, figures given as
-  the tables of their numbers (:mod:`~cgtkit.record.word`).
+* :func:`render_docx` — a Word document a regulatory writer edits, each figure as a picture
+  (drawn by :mod:`~cgtkit.record.static_figures`) followed by the table of its numbers
+  (:mod:`~cgtkit.record.word`).
 
 HTML and Markdown come from Jinja2 templates in ``cgtkit/templates/`` (``record.html.j2``,
 ``record_body.html.j2``, ``record.md.j2``), escaping everything they insert; tables are

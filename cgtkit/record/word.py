@@ -1,10 +1,10 @@
 """The decision record as a Word document (python-docx) that a regulatory writer edits.
 
-Same sections and words as the HTML report. Figures are given as the tables of
-their numbers (lot, date, lot type, result) under their caption: making images of
-plotly figures needs kaleido and a Chrome browser on the server, which a plain
-cgtkit install and Binder do not have; the HTML report holds the same figures,
-interactive, and its camera button saves any of them as a PNG to paste here.
+Same sections and words as the HTML report. Each figure is a picture (PNG, 150 dpi, 6 inches wide)
+drawn by :mod:`cgtkit.record.static_figures` with matplotlib, since plotly's own image export needs
+kaleido and a Chrome browser that a plain install and Binder do not have; its caption follows, then
+the table of its numbers (lot, date, lot type, result), which a writer may quote or delete. A figure
+that cannot be drawn is given by its caption and numbers only, with a sentence saying so.
 
 Tables are written as WordprocessingML in one piece (python-docx's cell-by-cell
 API takes about a millisecond a cell, seconds for a record of 50 decisions).
@@ -19,13 +19,15 @@ from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
+from cgtkit.record.figures import FigureData
 from cgtkit.record.html import audit_facts
 from cgtkit.record.model import DecisionRecord, result_columns
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-FIGURES_NOTE = ("Figures are given here as the numbers they show; the HTML report holds the same figures, "
-                "interactive (its camera button saves a figure as an image).")
+FIGURES_NOTE = ("Each figure is followed by its caption and the numbers it shows; the HTML report holds the same "
+                "figures, interactive.")
+FIGURE_WIDTH_INCHES = 6.0
 
 
 def clean(text: Any) -> str:
@@ -55,7 +57,12 @@ def add_table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[Any]],
     for row in rows:
         xml.append("<w:tr>" + "".join(_cell(v, False, w) for v, w in zip(row, pct, strict=True)) + "</w:tr>")
     xml.append("</w:tbl>")
-    doc.element.body.append(parse_xml("".join(xml)))
+    body, table = doc.element.body, parse_xml("".join(xml))
+    section = body.find(f"{{{_W}}}sectPr")  # the body's last child: content goes before it
+    if section is None:
+        body.append(table)
+    else:
+        section.addprevious(table)
     doc.add_paragraph()  # Word needs a paragraph between two tables
 
 
@@ -88,6 +95,43 @@ def _para(doc: Any, text: str, style: str | None = None, bold_lead: str = "") ->
 
 def _heading(doc: Any, text: str, level: int) -> None:
     _paragraph(doc, "Title" if level == 0 else f"Heading {level}").add_run(clean(text))
+
+
+def _picture(doc: Any, png: bytes, width: Any) -> Any:
+    """A picture's ``w:inline`` element, as python-docx's ``Run.add_picture`` makes it but numbered from a
+    counter: python-docx finds each new id by searching the whole document (2.4 s for 110 figures)."""
+    from docx.oxml.shape import CT_Inline
+
+    part = doc.part
+    if not hasattr(doc, "cgt_next_id"):
+        doc.cgt_next_id = part.next_id  # one search, then counted on
+    shape_id, doc.cgt_next_id = doc.cgt_next_id, doc.cgt_next_id + 1
+    rel_id, image = part.get_or_add_image(io.BytesIO(png))
+    cx, cy = image.scaled_dimensions(width, None)
+    return CT_Inline.new_pic_inline(shape_id, rel_id, image.filename, cx, cy)
+
+
+def _figure(doc: Any, number: int, figure: FigureData) -> None:
+    """A figure as a picture, its caption under it (kept on the same page), then its numbers; only the
+    caption and numbers, with the reason, when the picture cannot be drawn."""
+    from docx.shared import Inches
+
+    from cgtkit.record.static_figures import figure_png
+
+    try:
+        png = figure_png(figure.spec, width_inches=FIGURE_WIDTH_INCHES)
+    except (ValueError, ImportError) as err:  # a figure this module cannot draw; matplotlib missing
+        _para(doc, f"Figure {number} could not be drawn as a picture here ({clean(err)}); its caption and "
+                   "numbers follow, and the HTML report holds it, interactive.")
+    else:
+        picture = _paragraph(doc, None)
+        picture.paragraph_format.keep_with_next = True
+        inline = _picture(doc, png, Inches(FIGURE_WIDTH_INCHES))
+        inline.docPr.set("name", f"Figure {number}")
+        inline.docPr.set("descr", clean(figure.caption))  # alternative text, for screen readers
+        picture.add_run()._r.add_drawing(inline)
+    _para(doc, figure.caption, bold_lead=f"Figure {number}. ")
+    add_table(doc, figure.header, figure.rows)
 
 
 def render_docx(record: DecisionRecord) -> bytes:
@@ -146,8 +190,7 @@ def render_docx(record: DecisionRecord) -> bytes:
                 if p.figures:
                     _para(doc, FIGURES_NOTE)
                 for f in p.figures:
-                    _para(doc, f.data.caption, bold_lead=f"Figure {f.number}. ")
-                    add_table(doc, f.data.header, f.data.rows)
+                    _figure(doc, f.number, f.data)
             _heading(doc, "Justification", 3)
             for line in p.justification.splitlines() or [""]:
                 _para(doc, line)

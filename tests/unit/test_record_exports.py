@@ -123,10 +123,13 @@ def test_word_holds_user_text_literally_and_drops_control_characters(hostile: Se
     from docx import Document
 
     session = hostile.with_profile(hostile.profile.model_copy(update={"name": SCRIPT + "\x07\x00"}))
-    doc = Document(io.BytesIO(render_docx(build_record(session))))
+    record = build_record(session)
+    doc = Document(io.BytesIO(render_docx(record)))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert f"CMC decision record: {SCRIPT}" in text and "\x07" not in text
     assert "# Heading?" in text
+    assert record.figures and len(doc.inline_shapes) == len(record.figures)  # hostile lot ids still drawn
+    assert LOT in [c.text for t in doc.tables for row in t.rows for c in row.cells]  # and listed as written
 
 
 def test_the_decision_table_is_inert(hostile: Session) -> None:

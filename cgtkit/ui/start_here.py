@@ -50,7 +50,7 @@ from cgtkit.profile import (
     load_change_kinds,
     load_product_types,
 )
-from cgtkit.session import WorkbookStore
+from cgtkit.session import Session, WorkbookStore
 from cgtkit.tables import Column, html_table
 from cgtkit.ui.shell import Confirm, StatusArea, esc, page_frame, page_link_html, show_figure
 from cgtkit.ui.start_here_model import StartHereModel
@@ -481,10 +481,33 @@ class StartHereView:
             self._save(change["new"])
 
     def _save(self, profile: ProductProfile) -> None:
-        self.store.update(lambda s: s.with_profile(profile))
-        self._saved = profile
+        """Save what the user changed here, merged into the workbook's latest profile: a field another
+        tab changed meanwhile is kept (two tabs never overwrite each other's edits)."""
+        base = self._saved.model_dump() if self._saved is not None else {}
+        mine = {k: v for k, v in profile.model_dump().items() if base.get(k) != v}
+        merged: list[ProductProfile] = []
+        others: list[str] = []
+
+        def merge(session: Session) -> Session:
+            latest = session.profile
+            if latest is None:
+                result = profile
+            else:
+                current = latest.model_dump()
+                others.extend(k for k, v in current.items() if k not in mine and base.get(k, v) != v)
+                result = ProductProfile.model_validate({**current, **mine})
+            merged.append(result)
+            return session.with_profile(result)
+
+        self.store.update(merge)
+        result = merged[-1]
+        self._saved = result
         self._seen = self.store.stamp()
-        self.status.show("success", f"Profile saved in the workbook; results updated for stage {profile.stage}.")
+        if result != profile:  # another tab's changes came in: show the profile as saved
+            self.model.fill(result)
+        kept = (f" Changes made meanwhile in another tab were kept ({', '.join(sorted(set(others)))})."
+                if others else "")
+        self.status.show("success", f"Profile saved in the workbook; results updated for stage {result.stage}.{kept}")
 
     def _show_timeline(self) -> None:
         assessment = self.model.assessment

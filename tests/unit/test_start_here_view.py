@@ -136,3 +136,16 @@ def test_catalog_note_summarizes_what_was_checked(tmp_path) -> None:
     note = catalog_note_html(view.catalog)
     assert "statements attributed to a source were checked" in note
     assert "Checked against the primary text: 21 CFR 210.2(c)" in note and "Not checked: The 2026 final guidance" in note
+
+
+def test_two_tabs_never_overwrite_each_other(tmp_path) -> None:
+    """Walk-through finding: tab 1 set the shelf life, tab 2 (not yet refreshed) changed the patients and
+    its save brought back the old shelf life. Each tab saves only what it changed."""
+    store = WorkbookStore(tmp_path / "wb.json")
+    tab1, tab2 = build_page(store), build_page(store)
+    tab1.shelf_life.value = 200
+    assert store.load().profile.shelf_life_days == 200
+    tab2.population.value = 3000
+    saved = store.load().profile
+    assert (saved.shelf_life_days, saved.patient_population) == (200, 3000)
+    assert tab2.shelf_life.value == 200 and "kept (shelf_life_days)" in tab2.status.text

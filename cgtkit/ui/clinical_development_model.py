@@ -153,6 +153,7 @@ class ClinicalDevelopmentModel(SelectionPageModel):
 
     def decision(self, justification: str, flexibility_id: str | None = None) -> InvestigationalCriteriaDecision:
         """The shown attribute's criterion, recorded as a set of one."""
+        self.require_current()
         if self.result is None:
             raise InsufficientDataError("Nothing to accept yet: fix the message above first.")
         if not justification.strip():
@@ -163,6 +164,7 @@ class ClinicalDevelopmentModel(SelectionPageModel):
     def all_proposals_decision(self) -> InvestigationalCriteriaDecision:
         """Every usable proposal as one set decision ("accept all"); each criterion supports its own
         flexibility (safety attributes CD-SAFETY-ATTRIBUTES); the justification is the drafts in order."""
+        self.require_current()
         criteria: list[InvestigationalCriterion] = []
         drafts: list[str] = []
         proposals = self.proposals()

@@ -131,6 +131,7 @@ class CommercialSpecificationsModel(SelectionPageModel):
 
     def decision(self, justification: str, flexibility_id: str | None = None) -> CommercialCriterionDecision:
         """The accepted criterion as a typed workbook decision."""
+        self.require_current()
         if self.result is None:
             raise InsufficientDataError("Nothing to accept yet: fix the message above first.")
         c = self.chosen()

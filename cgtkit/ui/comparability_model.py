@@ -278,6 +278,10 @@ class ComparabilityModel(HasTraits):
         view, plan = self.view, self.plan
         if view is None:
             raise InsufficientDataError("Nothing to accept yet: fix the message above first.")
+        if self.problem:
+            raise InsufficientDataError(
+                "The verdicts on screen are for the previous choice of lots or settings, so they cannot be "
+                "recorded for the current one: fix the message above first.")
         if plan is None:
             raise InsufficientDataError(f"Describe the change before recording the conclusion: {self.plan_problem}")
         if not justification.strip():

@@ -350,3 +350,10 @@ class SelectionPageModel(HasTraits):
     def use_session(self, session: Session) -> None:
         """Follow a changed workbook (data sets added, replaced or removed)."""
         self.selection.use_session(session)
+
+    def require_current(self) -> None:
+        """Refuse to record a decision while the results on screen belong to an earlier selection."""
+        if self.problem:
+            raise InsufficientDataError(
+                "The results on screen are for the previous selection, so they cannot be recorded for the "
+                "current one: fix the message above first, or go back to a selection that gives results.")

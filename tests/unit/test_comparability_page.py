@@ -107,3 +107,12 @@ def test_the_profile_s_kind_of_change_describes_the_change(session: Session) -> 
     profile = session.profile.model_copy(update={"change_type": "site_transfer", "stage": "post-approval"})
     m = ComparabilityModel(session.with_profile(profile))
     assert m.change_types == ["site_transfer"] and m.approved and m.plan.classification == "major"
+
+
+def test_verdicts_of_an_earlier_choice_are_never_recorded(store: WorkbookStore) -> None:
+    page = comparability.build_page(store)
+    page.change_boxes["scale"].value = True
+    page.pre.value = "v2"  # the same version on both sides: a message, the previous verdicts stay
+    page.panel.accept.click()
+    assert "previous choice" in page.panel.status.text
+    assert not store.load().decisions_for("comparability")

@@ -364,3 +364,18 @@ def test_version_boxes_pool_with_a_warning_and_refuse_none(store: WorkbookStore)
     boxes["v2"].value = False  # the last one is refused
     assert boxes["v2"].value is True and "at least one process version" in page.status.text
     assert page.model.result.candidates.n == 3
+
+
+def test_results_of_an_earlier_selection_are_never_recorded(store: WorkbookStore) -> None:
+    """Walk-through finding: after a selection that gives no results, 'Accept' recorded the previous
+    selection's criterion with the current selection's lot types."""
+    page = commercial_page(store)
+    page.controls.attribute.value = "cd3_purity"
+    page.controls.lot_boxes["engineering"].value = True
+    page.controls.lot_boxes["clinical"].value = False
+    page.controls.lot_boxes["ppq"].value = False
+    page.controls.dataset.value = "aav_lots"  # no cd3 purity: a message, the previous results stay
+    assert page.model.problem
+    page.panel.accept.click()
+    assert "previous selection" in page.panel.status.text and page.panel.status.kind == "error"
+    assert not store.load().decisions_for("commercial_specifications")

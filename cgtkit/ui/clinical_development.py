@@ -60,6 +60,8 @@ def proposals_table_html(proposals: tuple[InvestigationalProposal, ...], current
     frame = proposals_frame(proposals)
     frame["criterion"] = [_criterion_cell(r) for r in frame.to_dict("records")]
     frame["basis_text"] = [p.problem or p.rationale for p in proposals]
+    # a risk belongs to a proposed limit: none for a row without one
+    frame["next_lot_outside"] = [v if ok else None for v, ok in zip(frame["next_lot_outside"], frame["ok"], strict=True)]
     return html_table(frame, [
         Column("label", "Attribute"), Column("unit", "Unit"), Column("n", "Lots", numeric=True),
         Column("criterion", "Proposed criterion", lambda v: v, html=True),

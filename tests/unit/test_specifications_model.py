@@ -379,3 +379,15 @@ def test_results_of_an_earlier_selection_are_never_recorded(store: WorkbookStore
     page.panel.accept.click()
     assert "previous selection" in page.panel.status.text and page.panel.status.kind == "error"
     assert not store.load().decisions_for("commercial_specifications")
+
+
+def test_a_row_without_a_proposed_limit_shows_no_risk() -> None:
+    """Walk-through finding: 'needs attention' rows still showed 'next lot outside 1.5%'."""
+    from cgtkit.analyses.specifications import InvestigationalProposal
+    from cgtkit.ui.clinical_development import proposals_table_html
+
+    p = InvestigationalProposal(attribute="viability", label="Viability", unit="%", kind=AttributeKind.QUANTITATIVE,
+                                n=3, low=0.0, high=None, basis="TI 99%/95%", rationale="r", next_lot_outside=0.015,
+                                problem="the limit fell past the physical bound", at_bound=())
+    html = proposals_table_html((p,), "viability")
+    assert "1.5%" not in html and "needs attention" in html

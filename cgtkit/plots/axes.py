@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
-__all__ = ["LOG_MANTISSAS", "NUMBER_AXIS", "axis_range", "log_axis", "log_ticks", "sci_text", "title_with_note",
-           "value_axis", "wrap_title"]
+__all__ = ["LOG_MANTISSAS", "NUMBER_AXIS", "axis_range", "log_axis", "log_ticks", "place_legend", "sci_text",
+           "title_with_note", "value_axis", "wrap_title"]
 
 #: Linear axes write large and small numbers as m×10ⁿ, never with SI suffixes ("25T").
 NUMBER_AXIS: dict[str, str] = {"exponentformat": "power", "showexponent": "all"}
@@ -137,3 +138,43 @@ def wrap_title(label: str, unit: str | None = None, width: int = MAX_AXIS_TITLE)
 def title_with_note(title: str, note: str | None = None) -> str:
     """A short title with a smaller second line for what would otherwise make it too long to fit."""
     return f"{title}<br><sup>{note}</sup>" if note else title
+
+
+#: Room below the plot for the x tick labels and the x-axis title, and per row of a horizontal legend.
+X_AXIS_PX, LEGEND_ROW_PX = 62, 21
+
+
+def legend_rows(names: Iterable[str], width_px: float) -> int:
+    """How many rows a horizontal legend of ``names`` takes in ``width_px`` (an estimate on the safe side:
+    about 6.8 px a character at the pages' 12 px font, plus the symbol and the gap).
+
+    >>> legend_rows(["clinical", "ppq"], 800), legend_rows(["a long entry name of forty characters...."] * 5, 800)
+    (1, 3)
+    """
+    rows, used = 1, 0.0
+    for name in names:
+        width = 6.8 * len(name) + 50
+        if used and used + width > width_px:
+            rows, used = rows + 1, width
+        else:
+            used += width
+    return rows
+
+
+def place_legend(fig: Any, width_px: int = 900) -> Any:
+    """Put ``fig``'s legend below the x-axis title, never over the plot or its labels: the legend sits at
+    the bottom of the figure and the bottom margin (and the height) grows by the rows it needs at
+    ``width_px`` (the narrowest width the app gives a figure)."""
+    names = [str(t.name) for t in fig.data if t.name and t.showlegend is not False]
+    if not names or fig.layout.showlegend is False:
+        return fig
+    margin = fig.layout.margin
+    rows = legend_rows(names, width_px - (margin.l or 0) - (margin.r or 0) + (margin.l or 0))
+    bottom = X_AXIS_PX + rows * LEGEND_ROW_PX + 8
+    height = (fig.layout.height or 380) + max(0, bottom - (margin.b or 0))
+    fig.update_layout(
+        legend={**(fig.layout.legend.to_plotly_json() if fig.layout.legend else {}), "orientation": "h",
+                "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "xanchor": "left"},
+        margin={"b": bottom}, height=height,
+    )
+    return fig

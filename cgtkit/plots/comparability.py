@@ -24,7 +24,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cgtkit.analyses.comparability import AttributeComparison, ComparabilityResult
-from cgtkit.plots.axes import sci_text, title_with_note, value_axis
+from cgtkit.plots.axes import place_legend, sci_text, title_with_note, value_axis
 from cgtkit.stats.equivalence import PowerGrid
 from cgtkit.vocab import Scale
 
@@ -89,7 +89,7 @@ def build_dot_figure(
         xaxis=dict(tickvals=[0, 1], ticktext=[pre_label, post_label], range=[-0.5, 1.5], title=None),
         yaxis=value_axis(Scale(result.scale) is Scale.LOG, values, result.label, result.unit or None),
     )
-    return fig
+    return place_legend(fig)
 
 
 def build_forest_figure(result: ComparabilityResult) -> go.Figure:
@@ -140,7 +140,7 @@ def build_forest_figure(result: ComparabilityResult) -> go.Figure:
         xaxis_title="Difference (log ratio for log-normal attributes) ÷ SD of the pre-change lots",
         yaxis=dict(tickvals=list(range(len(rows))), ticktext=labels, autorange="reversed", title=None),
     )
-    return fig
+    return place_legend(fig)
 
 
 def build_power_figure(
@@ -175,7 +175,7 @@ def build_power_figure(
         xaxis_title=f"Number of {what}",
         yaxis=dict(title="Power", tickformat=".0%", range=[0, 1.02]),
     )
-    return fig
+    return place_legend(fig)
 
 
 def figures_for(result: ComparabilityResult) -> Sequence[go.Figure]:

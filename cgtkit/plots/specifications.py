@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from cgtkit.analyses.lifecycle import LifecycleReplay
 from cgtkit.analyses.specifications import AttributeData, Candidate
-from cgtkit.plots.axes import log_axis, log_ticks, sci_text, title_with_note
+from cgtkit.plots.axes import log_axis, log_ticks, place_legend, sci_text, title_with_note
 from cgtkit.plots.axes import value_axis as axes_value_axis
 from cgtkit.vocab import Scale
 
@@ -82,7 +82,7 @@ def build_lots_figure(
         xaxis_title="Manufacture date",
         yaxis=value_axis(scale, [*lots["value"], low, high], data.spec.label, data.spec.unit),
     )
-    return fig
+    return place_legend(fig)
 
 
 def build_k_vs_n_figure(table: pd.DataFrame, n_current: int, sided: int) -> go.Figure:
@@ -114,7 +114,7 @@ def build_k_vs_n_figure(table: pd.DataFrame, n_current: int, sided: int) -> go.F
                    title=dict(text="Number of lots n (log scale)")),
         yaxis={**log_axis(table["k"]), "title": dict(text="k (log scale)")},
     )
-    return fig
+    return place_legend(fig)
 
 
 def build_risk_figure(candidates: Sequence[Candidate], horizons: Sequence[int]) -> go.Figure:
@@ -136,7 +136,7 @@ def build_risk_figure(candidates: Sequence[Candidate], horizons: Sequence[int]) 
         yaxis_tickformat=".0%",
         yaxis_range=[0, 1],
     )
-    return fig
+    return place_legend(fig)
 
 
 def build_replay_figure(data: AttributeData, replay: LifecycleReplay) -> go.Figure:
@@ -209,4 +209,4 @@ def build_replay_figure(data: AttributeData, replay: LifecycleReplay) -> go.Figu
         xaxis_title="Lot number in manufacture order",
         yaxis=value_axis(replay.scale, [*pts["value"], *limit_values], data.spec.label, data.spec.unit),
     )
-    return fig
+    return place_legend(fig)

@@ -30,7 +30,7 @@ import plotly.graph_objects as go
 from cgtkit.analyses.samples import BudgetComparison, fmt_amount
 from cgtkit.analyses.stability import StabilityAnalysis
 from cgtkit.attributes import get_attribute
-from cgtkit.plots.axes import NUMBER_AXIS, sci_text, value_axis
+from cgtkit.plots.axes import NUMBER_AXIS, place_legend, sci_text, value_axis
 from cgtkit.stats.stability import MODEL_LABELS
 
 __all__ = ["build_release_timeline_figure", "build_sample_budget_figure", "build_stability_figure"]
@@ -143,7 +143,7 @@ def build_stability_figure(analysis: StabilityAnalysis, *, n_points: int = 161) 
         xaxis=dict(NUMBER_AXIS, title=f"Time ({unit})", range=[0.0, x_max]),
         yaxis=value_axis(result.log_transform, [*values, *limits], label, value_unit or None),
     )
-    return fig
+    return place_legend(fig)
 
 
 def _measure_label(measures: str) -> str:
@@ -210,7 +210,7 @@ def build_sample_budget_figure(comparison: BudgetComparison) -> go.Figure:
         xaxis=dict(NUMBER_AXIS, title="Share of the lot (%)", range=[0.0, top]),
         yaxis=dict(autorange="reversed", automargin=True),
     )
-    return fig
+    return place_legend(fig)
 
 
 PLAN_COLOURS = ("#2b5c8a", "#2f855a", "#805ad5", "#c05621", "#2c7a7b", "#97266d")
@@ -298,4 +298,4 @@ def build_release_timeline_figure(comparison: BudgetComparison) -> go.Figure:
                    automargin=True, showgrid=False),
         barmode="overlay",
     )
-    return fig
+    return place_legend(fig)

@@ -143,6 +143,28 @@ def process_validation_figures() -> Iterator[GalleryFigure]:
                         "of 10 results per lot", build_pass_probability_figure(model.result.pass_map))
 
 
+def comparability_figures() -> Iterator[GalleryFigure]:
+    """The Comparability page's figures (forest, dots of every compared attribute, power) for v1 against v2
+    of both example lot data sets, every attribute ranked as the page ranks it by default."""
+    from cgtkit.plots.comparability import build_dot_figure, build_forest_figure, build_power_figure
+    from cgtkit.session import Session
+    from cgtkit.ui.comparability_model import ComparabilityModel
+
+    model = ComparabilityModel(Session.example())
+    for dataset in ("car_t_lots", "aav_lots"):
+        model.dataset = dataset
+        r, grid = model.view.result, model.view.power
+        where = f"{dataset}, comparability page"
+        yield GalleryFigure(f"{dataset}-comparability-forest", f"{where}: forest", build_forest_figure(r))
+        for a in r.attributes:
+            if len(a.lots):
+                yield GalleryFigure(f"{dataset}-comparability-{a.attribute}-dots", f"{where}: {a.label} dots",
+                                    build_dot_figure(a, pre_label=r.lots.pre_label, post_label=r.lots.post_label))
+        n_now = min(len(r.lots.pre), len(r.lots.post), max(grid.n))
+        yield GalleryFigure(f"{dataset}-comparability-power", f"{where}: power",
+                            build_power_figure(grid, n_current=n_now, target_power=r.settings.target_power))
+
+
 def record_figures() -> Iterator[GalleryFigure]:
     """The decision record's figures (cgtkit.record.figures) for the decisions of the Clinical development
     ("accept all") and Commercial specifications pages on both example lot data sets."""

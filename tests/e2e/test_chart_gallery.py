@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.gallery import (
+    comparability_figures,
     gallery_html,
     process_validation_figures,
     record_figures,
@@ -34,6 +35,16 @@ MEASURE = """
     titles: Array.from(root.querySelectorAll('.gtitle, .g-xtitle, .g-ytitle')).map((e) => [e.textContent, inside(e)]),
     yticks: texts('.ytick text'), xticks: texts('.xtick text'),
     labels: Array.from(root.querySelectorAll('.textpoint text')).map((e) => [e.textContent, inside(e)]),
+    legendOver: (() => {  // what the legend covers: the plot area, the x-axis title or tick labels
+      const legend = root.querySelector('.legend');
+      if (!legend) return [];
+      const a = legend.getBoundingClientRect();
+      const hits = (el) => { const b = el.getBoundingClientRect();
+        return b.width > 0 && a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1; };
+      const parts = [...root.querySelectorAll('.nsewdrag')].map((e) => ['the plot area', e]);
+      parts.push(...[...root.querySelectorAll('.g-xtitle text, .xtick text')].map((e) => [e.textContent, e]));
+      return parts.filter(([, e]) => hits(e)).map(([name]) => name);
+    })(),
   };
 }
 """
@@ -48,6 +59,9 @@ def test_every_example_chart_is_readable(browser, tmp_path) -> None:  # noqa: AN
     process_validation = list(process_validation_figures())
     assert len(process_validation) > 25  # capability, lots needed and heat map of each attribute with a criterion
     figures += process_validation
+    comparability = list(comparability_figures())
+    assert len(comparability) > 10  # forest, dots and power of both example data sets
+    figures += comparability
     record = list(record_figures())
     assert len(record) >= 12  # the decision record's lot figures of two pages' decisions, both example data sets
     figures += record
@@ -67,6 +81,8 @@ def test_every_example_chart_is_readable(browser, tmp_path) -> None:  # noqa: AN
         for text, inside in m["titles"] + m["labels"]:
             if not inside:
                 problems.append(f"{f.caption}: '{text}' is cut at the figure's edge")
+        if m["legendOver"]:
+            problems.append(f"{f.caption}: the legend covers {', '.join(sorted(set(m['legendOver'])))}")
         for axis in ("yticks", "xticks"):
             ticks = [t for t in m[axis] if t]
             if len(ticks) > 12:

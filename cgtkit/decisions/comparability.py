@@ -58,6 +58,7 @@ class ComparabilityDecision(DecisionBase):
     flexibility_id: str
     dataset: str
     change_types: tuple[str, ...] = Field(min_length=1, description="Ids of data/change_types.yaml.")
+    change_labels: tuple[str, ...] = Field(default=(), description="The change types in words, as the plan named them.")
     change_description: str = Field(default="", description="The user's words for the change.")
     classification: Literal["minor", "moderate", "major"] = Field(description="cgtkit's reading, with the plan's reasons.")
     reporting_category: str | None = Field(description="Likely 21 CFR 601.12 category after approval; None before.")
@@ -135,7 +136,7 @@ def _summary_comparability(d: ComparabilityDecision) -> str:
     stats = [f for f in d.findings if f.method in ("equivalence", "quality_range")]
     passed = [f for f in stats if f.comparable is True]
     failed = [attribute_label(f.attribute) for f in stats if f.comparable is not True]
-    change = ", ".join(d.change_types)
+    change = ", ".join(d.change_labels or d.change_types).lower()
     text = (f"Comparability for a {d.classification} change ({change}"
             + (f"; likely {d.reporting_category}" if d.reporting_category else "") + f"): {_comparison(d)}; "
             f"{len(passed)} of {len(stats)} statistically compared attribute(s) shown comparable")
@@ -154,7 +155,7 @@ def _rows_comparability(d: ComparabilityDecision) -> list[dict[str, str]]:
 @facts.register
 def _facts_comparability(d: ComparabilityDecision) -> list[tuple[str, str]]:
     out = _head(d) + [
-        ("Change", ", ".join(d.change_types) + (f": {d.change_description}" if d.change_description else "")),
+        ("Change", ", ".join(d.change_labels or d.change_types) + (f": {d.change_description}" if d.change_description else "")),
         ("Classification", f"{d.classification} (cgtkit's reading, for discussion with FDA)"),
         ("Reporting category", d.reporting_category or "before approval: not a supplement"),
         ("Comparison", _comparison(d)),

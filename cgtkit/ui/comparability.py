@@ -116,7 +116,8 @@ def verdicts_html(result: ComparabilityResult) -> str:
 
 
 def power_html(view: ComparabilityView, shown: str) -> str:
-    """What the lots can show, for the attribute on screen (its power statement), and the general point."""
+    """What the lots can show: the equivalence test's power at your lot numbers and at 3 per side, and the
+    power statement of the attribute on screen."""
     r = view.result
     notes: list[str] = []
     try:
@@ -125,10 +126,13 @@ def power_html(view: ComparabilityView, shown: str) -> str:
     except KeyError:
         pass
     grid = view.power
-    i3 = grid.n.index(3) if 3 in grid.n else 0
-    base = (f"<p>With 3 lots per side and a margin of ±{grid.margins[0]:g} SD, an equivalence test passes only "
-            f"{float(grid.power[i3, 0, 0]):.0%} of the time even when the processes are identical: a failed test at "
-            "that size says little. The figure shows how many lots a useful test needs.</p>")
+    n_now = min(len(r.lots.pre), len(r.lots.post), max(grid.n))
+    i_now, i3 = grid.n.index(n_now) if n_now in grid.n else 0, grid.n.index(3) if 3 in grid.n else 0
+    unit = "pairs" if r.lots.paired else "lots per side"
+    base = (f"<p>With your {n_now} {unit} and a margin of ±{grid.margins[0]:g} SD, an equivalence test shows "
+            f"equivalence {float(grid.power[i_now, 0, 0]):.0%} of the time when the processes are identical. "
+            f"With 3 {unit} it would be only {float(grid.power[i3, 0, 0]):.0%}: a test that fails at that size "
+            "says little either way. The figure shows how many lots a useful test needs.</p>")
     return base + "".join(f"<p>{esc(n)}</p>" for n in notes)
 
 

@@ -309,7 +309,8 @@ class ComparabilityModel(HasTraits):
         methods = sorted({a.method.label for a in r.attributes})
         return ComparabilityDecision(
             page=PAGE_ID, flexibility_id=flexibility_id or FLEXIBILITIES[0][1], dataset=self.dataset,
-            change_types=plan.change_types, change_description=self.change_description.strip(),
+            change_types=plan.change_types, change_labels=plan.change_labels,
+            change_description=self.change_description.strip(),
             classification=plan.classification, reporting_category=plan.reporting_category,
             pre_label=r.lots.pre_label, post_label=r.lots.post_label, pre_lots=r.lots.pre, post_lots=r.lots.post,
             paired=r.lots.paired, margin_sd=r.settings.margin_sd, k=r.settings.k,

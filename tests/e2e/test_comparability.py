@@ -23,7 +23,7 @@ def test_compare_a_change_and_record_the_conclusion(page, app_url: str) -> None:
     assert "censored" in verdicts  # residual host-cell DNA: "<10" results are never tested silently
     page.select_option(".cgt-rank-residual_hcdna select", label="low: graphical")
     page.wait_for_selector(".cgt-verdicts:has-text('graphical comparison')")
-    assert "passes only" in page.inner_text(".cgt-power")
+    assert "With your 8 lots per side" in page.inner_text(".cgt-power") and "only 15%" in page.inner_text(".cgt-power")
     page.wait_for_selector(".js-plotly-plot")
     page.click(".cgt-accept button, button.cgt-accept")
     page.wait_for_selector(".cgt-msg-success:has-text('Recorded in the workbook')")

@@ -3,6 +3,8 @@ guidance data files. (That every text is in cgtkit's own words is tested in test
 
 from __future__ import annotations
 
+import datetime
+
 import copy
 import re
 from pathlib import Path
@@ -135,7 +137,8 @@ def test_metadata(catalog: Catalog) -> None:
     assert meta.guidance.source.needs_verification
     assert {s.date for s in meta.announcement} == {"2026-01-11"}
     assert {s.provenance for s in meta.announcement} == {"fda_announcement"}
-    assert meta.last_reviewed == "2026-12-01"
+    assert meta.last_reviewed == "2026-11-30"
+    assert datetime.date.fromisoformat(meta.last_reviewed) <= datetime.date.today()  # a review is never dated ahead
     assert meta.verification.checked and meta.verification.not_checked
     assert "needs_verification" not in meta.verification_note  # no internal field names on screen
     assert "not regulatory" in meta.disclaimer

@@ -376,7 +376,8 @@ class WorkbookPanel(w.VBox):
             return
         used = self.store.load().decisions_using(target)
         kept = f" The {len(used)} decision(s) computed from it stay in the workbook." if used else ""
-        self.confirm.ask(f"Remove data set '{target}' from the workbook? You can undo it once, right after; download the workbook first to keep a copy.{kept}",
+        self.confirm.ask(f"Remove data set '{target}' from the workbook? You can undo it once, right after; "
+                         f"download the workbook first to keep a copy.{kept}",
                          lambda: self._remove(target), yes=f"Yes, remove {target}")
 
     def _remove(self, target: str) -> None:

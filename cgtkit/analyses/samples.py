@@ -72,6 +72,7 @@ __all__ = [
     "AmountUnit",
     "BudgetComparison",
     "BudgetLine",
+    "DoseLargerThanLot",
     "Lot",
     "ReleasePlan",
     "ReleaseTest",
@@ -129,11 +130,23 @@ def _nonnegative(value: float, what: str, fix: str) -> float:
     return number
 
 
-def _positive(value: float, what: str, fix: str) -> float:
-    number = _nonnegative(value, what, fix)
-    if number <= 0:
-        raise CgtkitError(f"{what} must be more than 0; got {value!r}. {fix}")
+def _positive(value: float, what: str, fix: str, unit: str = "") -> float:
+    """A number above 0: 0 and negative numbers get the same sentence ("must be more than 0 mL; got -150")."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise CgtkitError(f"{what} must be a number; got {value!r}. {fix}") from None
+    if not (math.isfinite(number) and number > 0):
+        raise CgtkitError(f"{what} must be more than 0{' ' + unit if unit else ''}; got {number:g}. {fix}")
     return number
+
+
+class DoseLargerThanLot(CgtkitError):
+    """The patient doses need more product than the whole lot holds: an input to correct, not a budget."""
+
+    def __init__(self, message: str, dose_ml: float, volume_ml: float) -> None:
+        super().__init__(message)
+        self.dose_ml, self.volume_ml = dose_ml, volume_ml
 
 
 def _whole(value: float, what: str, minimum: int) -> int:
@@ -223,16 +236,17 @@ class Lot:
 
     def __post_init__(self) -> None:
         name = f"Lot '{self.label}'"
-        object.__setattr__(self, "volume_ml", _positive(self.volume_ml, f"{name}: the volume (mL)",
-                                                        "Enter the product volume in the final containers."))
+        object.__setattr__(self, "volume_ml", _positive(self.volume_ml, f"{name}: the volume",
+                                                        "Enter the product volume in the final containers.", "mL"))
         object.__setattr__(self, "final_containers", _whole(self.final_containers,
                                                             f"{name}: the number of final containers", 1))
-        object.__setattr__(self, "dose", _positive(self.dose, f"{name}: the dose", "Enter one patient's dose."))
-        object.__setattr__(self, "doses", _whole(self.doses, f"{name}: the number of doses", 1))
         try:
             object.__setattr__(self, "dose_unit", AmountUnit(self.dose_unit))
         except ValueError:
             raise CgtkitError(f"{name}: the dose unit must be mL, cells or containers; got {self.dose_unit!r}.") from None
+        object.__setattr__(self, "dose", _positive(self.dose, f"{name}: the dose", "Enter one patient's dose.",
+                                                   self.dose_unit.value))
+        object.__setattr__(self, "doses", _whole(self.doses, f"{name}: the number of doses", 1))
         if self.cells_per_ml is not None:
             object.__setattr__(self, "cells_per_ml", _positive(self.cells_per_ml, f"{name}: cells per mL",
                                                                "Enter the concentration, or leave it empty."))
@@ -244,7 +258,28 @@ class Lot:
                               f"{self.shelf_life_unit!r}.")
         if not (isinstance(self.shelf_life, (int, float)) and self.shelf_life == math.inf):
             object.__setattr__(self, "shelf_life", _positive(self.shelf_life, f"{name}: the shelf life",
-                                                             "Enter the shelf life from the end of manufacture."))
+                                                             "Enter the shelf life from the end of manufacture.",
+                                                             str(self.shelf_life_unit).lower()))
+        if self.dose_ml > self.volume_ml * (1 + 1e-9):
+            need = (f"{self.doses} patient doses ({self.dose_text()} = {fmt_amount(self.dose_ml)} mL) need"
+                    if self.doses > 1 else f"the patient dose ({self.dose_text()}) needs")
+            fields = ["the lot volume", "the dose"] + (["its concentration (cells per mL)"]
+                                                       if self.dose_unit is AmountUnit.CELLS else [])
+            fields += ["the doses per lot"] if self.doses > 1 else []
+            raise DoseLargerThanLot(
+                f"{name}: {need} more than the whole lot ({fmt_amount(self.volume_ml)} mL), so no release plan "
+                f"can leave it. Correct {', '.join(fields[:-1])} or {fields[-1]}.", self.dose_ml, self.volume_ml)
+
+    def dose_text(self) -> str:
+        """One dose in its own unit and in mL: '2.5×10⁸ cells at 3×10⁶ cells/mL = 83.3 mL'."""
+        ml = fmt_amount(self.to_ml(self.dose, self.dose_unit))
+        if self.dose_unit is AmountUnit.CELLS:
+            text = f"{fmt_amount(self.dose)} cells at {fmt_amount(self.cells_per_ml or 0)} cells/mL = {ml} mL"
+        elif self.dose_unit is AmountUnit.ML:
+            text = f"{ml} mL"
+        else:
+            text = f"{fmt_amount(self.dose)} container(s) of {fmt_amount(self.container_ml)} mL = {ml} mL"
+        return text + (f" per dose × {self.doses} doses" if self.doses > 1 else "")
 
     @property
     def container_ml(self) -> float:

@@ -75,6 +75,9 @@ from cgtkit.vocab import AttributeKind, LimitSide, LotType, Scale
 
 __all__ = [
     "DEFAULT_TIME_COLUMN",
+    "MIN_LOTS",
+    "MIN_LOTS_BASIS",
+    "MIN_LOTS_SOURCE",
     "Direction",
     "StabilityAnalysis",
     "StabilityData",
@@ -91,6 +94,13 @@ DEFAULT_TIME_COLUMN = "timepoint_months"
 STATED_TIME_COLUMN = "timepoint"
 TIME_UNIT_COLUMN = "time_unit"
 _POSITION = "_position"  # a row's position in the table given, for messages
+#: The lots the guidelines expect behind a shelf life: fewer give an estimate, not a claim they expect.
+MIN_LOTS = 3
+MIN_LOTS_SOURCE = ("ICH Q1E (2003, Appendix B) bases a shelf life on testing at least three batches, and ICH Q5C "
+                   "(1995) expects at least three for biotechnological products")
+#: The grade of that expectation's basis (a :data:`cgtkit.catalog.BASIS_LABELS` key): FDA-adopted ICH guidelines.
+MIN_LOTS_BASIS = "final_guidance"
+SINGLE_LOT_MODEL = "one lot: a single regression line; no poolability test"
 
 
 class TimeUnit(StrEnum):
@@ -478,6 +488,26 @@ class StabilityAnalysis:
         return self.result.governing_lot
 
     @property
+    def lots_text(self) -> str:
+        """'1 lot', '3 lots'."""
+        n = self.data.n_lots
+        return f"{n} lot{'' if n == 1 else 's'}"
+
+    @property
+    def model_words(self) -> str:
+        """The regression model in words; one lot has no poolability test, so no model was chosen by one."""
+        return SINGLE_LOT_MODEL if self.data.n_lots == 1 else MODEL_LABELS[self.result.model]
+
+    @property
+    def too_few_lots(self) -> bool:
+        return self.data.n_lots < MIN_LOTS
+
+    @property
+    def few_lots_warning(self) -> str | None:
+        """Why fewer than three lots give no Q1E shelf-life claim, with the source (the grade is MIN_LOTS_BASIS)."""
+        return _few_lots(self.data.n_lots) if self.too_few_lots else None
+
+    @property
     def summary(self) -> str:
         """The result in one sentence."""
         r, unit = self.result, self.time_unit.value
@@ -489,7 +519,7 @@ class StabilityAnalysis:
         who = f", governed by lot {r.governing_lot}" if r.governing_lot else ""
         flag = (f"; beyond the extrapolation allowance, the data support {r.supported_shelf_life:.3g} {unit}"
                 if r.beyond_allowance else "")
-        return (f"{label}: the {MODEL_LABELS[r.model]} model ({self.data.n_lots} lots); the "
+        return (f"{label}: {self.model_words} ({self.lots_text}); the "
                 f"{'two-sided' if r.sided == 2 else 'one-sided'} {r.confidence_level:.0%} confidence bound meets "
                 f"the limit at {when}{who}{flag}.")
 
@@ -607,6 +637,8 @@ def analyse_stability(
     notes.append(f"Direction of change: {chosen_direction.value}, {direction_basis}; "
                  + ("two-sided confidence interval." if chosen_direction.sided == 2 else "one-sided confidence bound."))
     notes.append(result.poolability.reason)
+    if data.n_lots < MIN_LOTS:
+        notes.append(f"{_few_lots(data.n_lots)} (Basis: final guidance.)")
     notes.extend(result.notes)
     notes.append(f"Extrapolation allowance used: {category.rule} ({storage_basis}). ICH Q5C asks biotechnology "
                  "products for real-time, real-temperature data."
@@ -619,7 +651,12 @@ def analyse_stability(
             raise CgtkitError(f"The proposed shelf life must be a number of {unit} greater than 0; got "
                               f"{proposed_shelf_life!r}.")
         supported = claim <= result.supported_shelf_life
-        if supported:
+        if supported and data.n_lots < MIN_LOTS:
+            notes.append(f"The proposed shelf life of {claim:g} {unit} is within what the data of "
+                         f"{'this one lot' if data.n_lots == 1 else f'these {data.n_lots} lots'} support "
+                         f"({result.supported_shelf_life:.3g} {unit}), but fewer than {MIN_LOTS} lots do not "
+                         "support a Q1E claim.")
+        elif supported:
             notes.append(f"The proposed shelf life of {claim:g} {unit} is supported: the data support "
                          f"{result.supported_shelf_life:.3g} {unit}.")
         elif claim <= result.shelf_life:
@@ -638,6 +675,11 @@ def analyse_stability(
         proposed_shelf_life=None if proposed_shelf_life is None else float(proposed_shelf_life),
         proposed_supported=supported,
     )
+
+
+def _few_lots(n: int) -> str:
+    return (f"{'One lot is' if n == 1 else f'{n} lots are'} too few for an ICH Q1E shelf-life claim: "
+            f"{MIN_LOTS_SOURCE}. The estimate shows what these data say; add lots before a claim rests on it.")
 
 
 def observed_frame(analysis: StabilityAnalysis) -> pd.DataFrame:

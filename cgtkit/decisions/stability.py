@@ -234,7 +234,14 @@ def _bound(d: ShelfLifeDecision) -> str:
     return f"{side} {d.confidence_level:.0%} confidence bound"
 
 
+def _n_lots(d: ShelfLifeDecision) -> str:
+    return "1 lot" if len(d.lot_ids) == 1 else f"{len(d.lot_ids)} lots"
+
+
 def _method(d: ShelfLifeDecision) -> str:
+    if len(d.lot_ids) == 1:
+        return (f"ICH Q1E regression, a single regression line (one lot: no poolability test), {_bound(d)}"
+                + (", log-transformed" if d.log_transform else ""))
     if d.chosen_by == "poolability":
         chosen = f"chosen by ANCOVA at alpha = {d.pooling_alpha:g}"
     else:
@@ -269,7 +276,7 @@ def _claim(d: ShelfLifeDecision) -> str:
 @summary.register
 def _summary_shelf_life(d: ShelfLifeDecision) -> str:
     who = f", lot {d.governing_lot} governing" if d.governing_lot else ""
-    return (f"{attribute_label(d.attribute)} stored at {_storage(d)}: {_claim(d)}; from {len(d.lot_ids)} lots of data "
+    return (f"{attribute_label(d.attribute)} stored at {_storage(d)}: {_claim(d)}; from {_n_lots(d)} of data "
             f"set {d.dataset} by {_method(d)}; limit {_limits(d)} ({_LIMIT_SOURCES[d.limit_source]}), met by the "
             f"bound at {_time(d.shelf_life, d.time_unit)}{who}; the claim is {_extrapolation(d)}.")
 

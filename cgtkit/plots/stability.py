@@ -31,7 +31,7 @@ from cgtkit.analyses.samples import BudgetComparison, fmt_amount
 from cgtkit.analyses.stability import StabilityAnalysis
 from cgtkit.attributes import get_attribute
 from cgtkit.plots.axes import NUMBER_AXIS, place_legend, sci_text, value_axis
-from cgtkit.stats.stability import MODEL_LABELS
+from cgtkit.stats.stability import MODEL_LABELS, ShelfLifeResult
 
 __all__ = ["build_release_timeline_figure", "build_sample_budget_figure", "build_stability_figure"]
 
@@ -58,6 +58,12 @@ def _title(text: str, sub: str = "") -> dict[str, object]:
 
 def _time(value: float) -> str:
     return "never" if not math.isfinite(value) else fmt_amount(value)
+
+
+def _model_words(result: ShelfLifeResult) -> str:
+    """The model in words; one lot is a single line, with no poolability test behind it."""
+    n_lots = result.poolability.n_lots
+    return "one lot: a single regression line" if n_lots == 1 else MODEL_LABELS[result.model]
 
 
 def build_stability_figure(analysis: StabilityAnalysis, *, n_points: int = 161) -> go.Figure:
@@ -138,7 +144,7 @@ def build_stability_figure(analysis: StabilityAnalysis, *, n_points: int = 161) 
         **LAYOUT,
         height=520,
         title=_title(f"{label}: shelf life {shown}",
-                     f"ICH Q1E, {MODEL_LABELS[result.model]}; {sides} {level} confidence bound"
+                     f"ICH Q1E, {_model_words(result)}; {sides} {level} confidence bound"
                      + ("; log-transformed regression" if result.log_transform else "")),
         xaxis=dict(NUMBER_AXIS, title=f"Time ({unit})", range=[0.0, x_max]),
         yaxis=value_axis(result.log_transform, [*values, *limits], label, value_unit or None),

@@ -18,7 +18,7 @@ from typing import Any
 import ipywidgets as w
 
 from cgtkit.analyses.samples import AmountUnit, BudgetComparison, SampleBudget, fmt_amount, fmt_duration
-from cgtkit.analyses.stability import StabilityAnalysis
+from cgtkit.analyses.stability import MIN_LOTS_BASIS, StabilityAnalysis
 from cgtkit.catalog import BASIS_LABELS, load_catalog
 from cgtkit.plots.axes import sci_text
 from cgtkit.plots.stability import (
@@ -27,7 +27,7 @@ from cgtkit.plots.stability import (
     build_stability_figure,
 )
 from cgtkit.session import Session, WorkbookStore
-from cgtkit.stats.stability import MODEL_LABELS, TIME_UNITS
+from cgtkit.stats.stability import TIME_UNITS
 from cgtkit.tables import Column, html_table, number
 from cgtkit.ui.decision_panel import DecisionPanel, FollowsWorkbook, section
 from cgtkit.ui.selection import bind_choice
@@ -95,8 +95,8 @@ def stability_summary_html(view: StabilityView) -> str:
     who = f", lot {esc(r.governing_lot)} governing" if r.governing_lot else ""
     lines = [
         f"<b>{esc(a.data.spec.label)}</b>, {esc(a.data.storage_condition or 'storage not named')}: "
-        f"{a.data.n_lots} lots, time in {esc(unit)} (last time point {r.data_span:g} {esc(unit)}).",
-        f"Model: {esc(MODEL_LABELS[r.model])} ({'chosen by the poolability tests' if r.model_chosen_by == 'poolability' else 'chosen by the user'}); "
+        f"{esc(a.lots_text)}, time in {esc(unit)} (last time point {r.data_span:g} {esc(unit)}).",
+        f"Model: {esc(a.model_words)}{_chosen(a)}; "
         f"{'two-sided' if r.sided == 2 else 'one-sided'} {r.confidence_level:.0%} confidence bound"
         + ("; regression on the natural log (exponential decay), lines are geometric means" if r.log_transform else "")
         + ".",
@@ -107,7 +107,16 @@ def stability_summary_html(view: StabilityView) -> str:
           f"{fmt_amount(r.allowed_shelf_life)} {esc(unit)} for these data).",
         f"{esc(view.limit_note)}",
     ]
+    if a.few_lots_warning:
+        lines.insert(1, f"{_yes(False, no='too few lots')} {esc(a.few_lots_warning)} {basis_badge(MIN_LOTS_BASIS)}")
     return "<div class='cgt-card cgt-shelf-life'>" + "".join(f"<p>{x}</p>" for x in lines) + "</div>"
+
+
+def _chosen(a: StabilityAnalysis) -> str:
+    """Who chose the model; nothing for one lot, which has no poolability test to choose by."""
+    if a.data.n_lots == 1 and a.result.model_chosen_by == "poolability":
+        return ""
+    return " (chosen by the poolability tests)" if a.result.model_chosen_by == "poolability" else " (chosen by the user)"
 
 
 def claim_html(view: StabilityView) -> str:
@@ -120,6 +129,8 @@ def claim_html(view: StabilityView) -> str:
     beyond = view.claim > a.result.data_span
     verdict = _yes(supported, "supported", "not supported")
     extra = ""
+    if supported and a.too_few_lots:
+        verdict = _yes(False, no=f"within the estimate of {a.lots_text}; too few lots for a Q1E claim")
     if beyond and supported:
         extra = f" It extrapolates beyond the last time point ({a.result.data_span:g} {esc(unit)}), within the allowance."
     elif not supported and view.claim <= a.result.shelf_life:
@@ -162,12 +173,20 @@ def notes_html(notes: tuple[str, ...] | list[str], css: str = "cgt-notes") -> st
     return f"<ul class='{css}'>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"
 
 
+def _left(b: SampleBudget) -> str:
+    """What testing leaves; never a negative volume: samples that need more than the lot leave nothing."""
+    dose = f"(dose {fmt_amount(b.dose_ml)} mL)"
+    if b.remaining_ml < 0:
+        return f"none: the samples need {fmt_amount(-b.remaining_ml)} mL more than the lot holds {dose}"
+    return f"{fmt_amount(b.remaining_ml)} mL {dose}"
+
+
 COMPARISON_ROWS: tuple[tuple[str, Callable[[SampleBudget], str]], ...] = (
     ("Testing samples", lambda b: f"{fmt_amount(b.tests_ml)} mL"),
     ("Reserve samples, 2× the tests (21 CFR 211.170(b))", lambda b: f"{fmt_amount(b.reserve_ml)} mL"),
     ("Retention, final container(s) (21 CFR 600.13)", lambda b: f"{fmt_amount(b.retention_ml)} mL"),
     ("Product consumed", lambda b: f"<b>{fmt_amount(b.consumed_ml)} mL = {b.consumed_share:.1%} of the lot</b>"),
-    ("Left for the patient", lambda b: f"{fmt_amount(b.remaining_ml)} mL (dose {fmt_amount(b.dose_ml)} mL)"),
+    ("Left for the patient", lambda b: _left(b)),
     ("Dose fits", lambda b: _yes(b.dose_fits)),
     ("Time to release", lambda b: f"<b>{esc(_hours(b.time_to_release_hours))}</b> of "
                                   f"{esc(_hours(b.shelf_life_hours))} shelf life"),
@@ -246,6 +265,7 @@ class StabilitySection:
         self.lots = w.HBox(layout=w.Layout(flex_flow="row wrap"))
         self.lots.add_class("cgt-stab-lots")
         self.lot_boxes: dict[str, w.Checkbox] = {}
+        self._syncing = False
         model.observe(lambda _c: self._lot_rows(), names="lot_options")
         model.observe(lambda _c: self._lot_values(), names="lots")
         self._lot_rows()
@@ -323,11 +343,19 @@ class StabilitySection:
         self.lots.children = list(self.lot_boxes.values())
 
     def _lot_values(self) -> None:
-        for lot, box in self.lot_boxes.items():
-            if box.value != (lot in self.model.lots):
-                box.value = lot in self.model.lots
+        """Tick the boxes as the model says; while they follow it one by one, they do not write back (a first
+        box ticked alone would otherwise become the model's only lot)."""
+        self._syncing = True
+        try:
+            for lot, box in self.lot_boxes.items():
+                if box.value != (lot in self.model.lots):
+                    box.value = lot in self.model.lots
+        finally:
+            self._syncing = False
 
     def _on_lot_box(self) -> None:
+        if self._syncing:
+            return
         chosen = [lot for lot, box in self.lot_boxes.items() if box.value]
         if chosen != self.model.lots:
             with self.status.guard():
@@ -441,7 +469,7 @@ class SamplesSection:
         ])
         self._test_rows()
         model.observe(lambda c: self._draw(c["new"]), names="view")
-        model.observe(lambda _c: self._on_problem(), names="problem")
+        model.observe(lambda _c: self._on_problem(), names=["problem", "problem_kind"])
         if model.view is not None:
             self._draw(model.view)
         self._on_problem()
@@ -487,7 +515,7 @@ class SamplesSection:
 
     def _on_problem(self) -> None:
         if self.model.problem:
-            self.status.show("error", self.model.problem)
+            self.status.show(self.model.problem_kind, self.model.problem)
         else:
             self.status.clear()
 

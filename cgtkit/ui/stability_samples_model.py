@@ -35,6 +35,7 @@ from cgtkit.analyses.samples import (
     fmt_amount,
     fmt_duration,
     BudgetComparison,
+    DoseLargerThanLot,
     Lot,
     ReleasePlan,
     ReleaseTest,
@@ -80,6 +81,14 @@ PRODUCT_LABELS = {"car_t": "CAR-T (cell therapy) tests and plans", "aav": "AAV (
 LOT_FIELDS = ("volume_ml", "final_containers", "dose", "dose_unit", "cells_per_ml", "doses", "shelf_life",
               "shelf_life_unit")
 FROM_PROFILE = "profile"
+#: A lot value the profile does not give and the example's cannot stand in for (the profile's volume
+#: would make the example's dose a guess that may not even fit).
+TO_ENTER = "not in your product profile: enter it"
+NOT_IN_PROFILE = "not in your product profile"
+#: The lot fields' names as the page's boxes say them.
+LOT_FIELD_NAMES = {"volume_ml": "lot volume", "final_containers": "final containers", "dose": "dose",
+                   "dose_unit": "dose unit", "cells_per_ml": "concentration (cells per mL)", "doses": "doses per lot",
+                   "shelf_life": "shelf life", "shelf_life_unit": "shelf-life unit"}
 
 
 def round_down(value: float) -> float:
@@ -119,6 +128,20 @@ def accepted_criterion(session: Session, attribute: str) -> CommercialCriterionD
 
 def _text(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
+
+
+def limit_text(value: float | None) -> str:
+    """A limit as the box shows it: four significant digits, as the criterion is written everywhere else
+    (:func:`cgtkit.decisions.limits_text`), so the box and the note show the same number."""
+    return "" if value is None else f"{value:.4g}"
+
+
+def same_limit(typed: float | None, accepted: float | None) -> bool:
+    """Whether a limit in the box is the accepted one, compared as numbers: the same number to six significant
+    digits (as ``:g`` writes it), or the number as the box shows it (four)."""
+    if typed is None or accepted is None:
+        return typed is None and accepted is None
+    return math.isclose(typed, accepted, rel_tol=5e-6) or typed == float(limit_text(accepted))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -172,6 +195,8 @@ class StabilityModel(HasTraits):
         self._claim_typed = False
         self._choices_for: str | None = None  # the attribute whose limits, direction and claim are set
         self._storage_for: str | None = None
+        self._lots_of: dict[str, list[str]] = {}  # data set -> the lots last ticked in it
+        self._lots_in: str | None = None  # the data set the ticked lots belong to
         self.session = session
         self.use_session(session)
 
@@ -306,7 +331,11 @@ class StabilityModel(HasTraits):
                    for lot, t in zip(lots["lot_id"], lots["lot_type"], strict=True)]
         self.set_trait("lot_options", options)
         ids = [v for _l, v in options]
-        kept = [lot for lot in self.lots if lot in ids]
+        if self._lots_in != self.dataset:  # another data set: the lots ticked there before, else all its lots
+            self._lots_in = self.dataset
+            kept = [lot for lot in self._lots_of.get(self.dataset, []) if lot in ids]
+        else:
+            kept = [lot for lot in self.lots if lot in ids]
         self.lots = kept if kept else ids
         read = storage_category_from_text(self.storage or None)
         if read is None:
@@ -336,10 +365,15 @@ class StabilityModel(HasTraits):
         """The accepted commercial criterion's limits, or empty ones to enter."""
         criterion = accepted_criterion(self.session, self.attribute) if self.attribute else None
         usable = criterion is not None and (criterion.unit == self.unit or not self.unit)
-        self.lower_limit = _text(criterion.low) if usable and criterion else ""
-        self.upper_limit = _text(criterion.high) if usable and criterion else ""
+        self.lower_limit = limit_text(criterion.low) if usable and criterion else ""
+        self.upper_limit = limit_text(criterion.high) if usable and criterion else ""
 
     # -- deriving the results --------------------------------------------------------------
+    @observe("lots")
+    def _remember_lots(self, change: dict[str, Any]) -> None:
+        if self._lots_in == self.dataset:
+            self._lots_of[self.dataset] = list(change["new"])
+
     @observe("lots", "lower_limit", "upper_limit", "direction", "log_transform", "storage_category")
     def _on_choice(self, _change: dict[str, Any]) -> None:
         if not self._busy:
@@ -353,12 +387,21 @@ class StabilityModel(HasTraits):
         if not self._busy:
             self.recompute()
 
+    def limits(self) -> tuple[float | None, float | None]:
+        """The limits in the boxes; the accepted criterion's own numbers when the boxes show them (rounded)."""
+        low = parse_number(self.lower_limit, "lower acceptance limit", self.unit)
+        high = parse_number(self.upper_limit, "upper acceptance limit", self.unit)
+        criterion = accepted_criterion(self.session, self.attribute)
+        if (criterion is not None and (criterion.unit == self.unit or not self.unit)
+                and same_limit(low, criterion.low) and same_limit(high, criterion.high)):
+            return criterion.low, criterion.high
+        return low, high
+
     def limit_note(self) -> tuple[str, str, str | None]:
         """(source, the sentence saying which limit is used and why, the criterion's decision id)."""
         spec = get_attribute(self.attribute)
         criterion = accepted_criterion(self.session, self.attribute)
-        low = parse_number(self.lower_limit, "lower acceptance limit", self.unit)
-        high = parse_number(self.upper_limit, "upper acceptance limit", self.unit)
+        low, high = self.limits()
         if criterion is None:
             return "entered", (f"Acceptance limit entered on this page: no commercial criterion has been accepted for "
                                f"{spec.label} on the Commercial specifications page."), None
@@ -391,8 +434,7 @@ class StabilityModel(HasTraits):
         chosen = frame[frame["lot_id"].astype(str).isin(self.lots)]
         data = stability_data(chosen, self.attribute, storage_condition=self.storage or None)
         source, note, criterion_id = self.limit_note()
-        low = parse_number(self.lower_limit, "lower acceptance limit", self.unit)
-        high = parse_number(self.upper_limit, "upper acceptance limit", self.unit)
+        low, high = self.limits()
         claim = parse_number(self.claim, "shelf life to claim", data.time_unit.value) if self._claim_typed else None
         if claim is not None and claim <= 0:
             raise CgtkitError(f"The shelf life to claim must be more than 0 {data.time_unit.value}; got {claim:g}.")
@@ -448,9 +490,11 @@ class StabilityModel(HasTraits):
         who = f" (lot {r.governing_lot} governs)" if r.governing_lot else ""
         types = ", ".join(t.label for t in view.lot_types)
         text = (f"A shelf life of {_text(view.claim)} {unit} for {spec.label} stored at "
-                f"{a.data.storage_condition or 'the stated condition'}, from {a.data.n_lots} lots ({types}) of data "
+                f"{a.data.storage_condition or 'the stated condition'}, from {a.lots_text} ({types}) of data "
                 f"set {view.dataset}, by ICH Q1E. {r.poolability.reason} The {bound} on the mean regression line"
                 f"{' (log scale: exponential decay)' if r.log_transform else ''} {met}{who}. ")
+        if a.few_lots_warning:
+            text += a.few_lots_warning + " "
         if r.beyond_allowance:
             text += (f"The estimate extrapolates beyond the {r.data_span:g} {unit} of data further than ICH Q1E "
                      f"allows for {STORAGE_WORDS[a.storage]} storage, so the claim is kept to "
@@ -531,6 +575,7 @@ class SamplesModel(HasTraits):
 
     view = AnyTrait(None, allow_none=True, read_only=True)
     problem = Unicode("", read_only=True)
+    problem_kind = Unicode("error", read_only=True, help="'info' when the section waits for an input, else 'error'.")
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -637,6 +682,9 @@ class SamplesModel(HasTraits):
                     sources[key] = "your product profile"
             values["shelf_life_unit"] = "days"
             sources["shelf_life_unit"] = "your product profile"
+            if profile.lot_volume_ml is not None:  # the profile has no dose: the example's would be a guess
+                values.update(dose=0.0, dose_unit=AmountUnit.ML.value, cells_per_ml=0.0)
+                sources.update(dose=TO_ENTER, dose_unit=NOT_IN_PROFILE, cells_per_ml=NOT_IN_PROFILE)
         with self.hold_trait_notifications():
             for key, value in values.items():
                 setattr(self, key, value)
@@ -646,7 +694,10 @@ class SamplesModel(HasTraits):
     def _on_lot_field(self, change: dict[str, Any]) -> None:
         if self._loading:
             return
-        self.set_trait("sources", {**self.sources, change["name"]: "entered on this page"})
+        entered = {change["name"]: "entered on this page"}
+        if change["name"] == "dose" and self.sources.get("dose_unit") == NOT_IN_PROFILE:
+            entered["dose_unit"] = "entered on this page"  # the dose was entered in the unit shown
+        self.set_trait("sources", {**self.sources, **entered})
         self.recompute()
 
     @observe("retention_containers", "edits")
@@ -724,13 +775,30 @@ class SamplesModel(HasTraits):
             })
         return pd.DataFrame(rows)
 
+    def _where(self, fields: list[str]) -> str:
+        """Where each of these lot values came from, in one sentence."""
+        by_source: dict[str, list[str]] = {}
+        for key in fields:
+            by_source.setdefault(self.sources.get(key, "entered on this page"), []).append(LOT_FIELD_NAMES[key])
+        return "Where they come from: " + "; ".join(f"{', '.join(names)}: {source}"
+                                                    for source, names in by_source.items()) + "."
+
     def compute(self) -> SamplesView:
+        if self.sources.get("dose") == TO_ENTER and self.dose == 0:
+            raise _NeedsDose(f"Your product profile gives the lot volume ({fmt_amount(self.volume_ml)} mL) but not "
+                             "one patient's dose, and the example lot's dose may not fit your lot. Enter the dose in "
+                             "'Dose per patient' (in mL, or in cells with 'Cells per mL') to see the budget.")
         if self.retention_containers < 1:
             raise CgtkitError("21 CFR 600.13 asks for at least one final container of each lot; enter 1 or more "
                               "retained containers (plans without retention leave them out themselves).")
         if self.shelf_life_unit not in TIME_UNITS:
             raise CgtkitError(f"The shelf-life unit must be one of {', '.join(TIME_UNITS)}.")
-        lot = self.lot()
+        try:
+            lot = self.lot()
+        except DoseLargerThanLot as exc:
+            fields = ["volume_ml", "dose"] + (["cells_per_ml"] if self.dose_unit == AmountUnit.CELLS.value else [])
+            fields += ["doses"] if self.doses > 1 else []
+            raise CgtkitError(f"{exc} {self._where(fields)}") from None
         tests = self.tests()
         comparison = compare_plans(lot, self.plans())
         return SamplesView(lot=lot, comparison=comparison, tests=self.tests_frame(tests, lot))
@@ -740,10 +808,13 @@ class SamplesModel(HasTraits):
             view = self.compute()
         except CgtkitError as exc:
             kept = " The tables and figures below still show the previous budget." if self.view else ""
-            self.set_trait("problem", f"{exc}{kept}")
+            with self.hold_trait_notifications():
+                self.set_trait("problem_kind", "info" if isinstance(exc, _NeedsDose) else "error")
+                self.set_trait("problem", f"{exc}{kept}")
             return
         with self.hold_trait_notifications():
             self.set_trait("problem", "")
+            self.set_trait("problem_kind", "error")
             self.set_trait("view", view)
             ids = [b.plan_id for b in view.comparison.budgets]
             if self.plan_to_record not in ids:
@@ -819,6 +890,10 @@ class SamplesModel(HasTraits):
                                       "(21 CFR 211.170(b), 600.13; USP <71> quantities)",
             justification=justification.strip(),
         )
+
+
+class _NeedsDose(InsufficientDataError):
+    """The profile gave the lot volume but no dose: the section waits for one."""
 
 
 def _plans_using(test_id: str, plans: list[ReleasePlan]) -> str:

@@ -347,3 +347,9 @@ def test_a_set_lists_its_shared_lots_once() -> None:
     assert "lots: the lots above" in facts["CD3+ purity (cd3_purity)"]
     odd = _set(_criterion(), _criterion(**_STERILITY, lot_ids=("E1",), n=1))
     assert "lots: 3 (E1, C1, C2)" in dict(D.facts(odd))["CD3+ purity (cd3_purity)"]
+
+
+def test_a_shelf_life_from_one_lot_names_no_poolability_test() -> None:
+    d = _shelf_life(lot_ids=("CT23-008",))
+    facts = " ".join(v for _k, v in D.facts(d))
+    assert "one lot: no poolability test" in facts and "from 1 lot of data" in D.summary(d)

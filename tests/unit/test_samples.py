@@ -163,8 +163,8 @@ def test_units_of_the_dose_and_samples():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"volume_ml": -150}, r"the volume \(mL\) must be a finite number of 0 or more; got -150"),
-    ({"volume_ml": 0}, "the volume .* must be more than 0"),
+    ({"volume_ml": -150}, "the volume must be more than 0 mL; got -150"),
+    ({"volume_ml": 0}, "the volume must be more than 0 mL; got 0"),
     ({"final_containers": 0}, "whole number of at least 1"),
     ({"final_containers": 2.5}, "whole number of at least 1"),
     ({"dose": -1}, "the dose must be"),

@@ -120,6 +120,56 @@ def _bad_frames() -> dict[str, tuple[pd.DataFrame, str]]:
     }
 
 
+def test_a_prefilled_criterion_is_the_criterion_not_an_entered_limit(session: Session) -> None:
+    """The walk-through: the box showed 73.6489 and the note called it entered in place of 73.65."""
+    m = StabilityModel(session.with_decision(_viability_criterion(low=73.648935)))
+    assert m.lower_limit == "73.65" and m.view.limit_source == "commercial_criterion"
+    assert "not less than 73.65 %" in m.view.limit_note and m.view.analysis.lower_limit == 73.648935
+    m.lower_limit = "73.6489"  # the same number to six digits
+    assert m.view.limit_source == "commercial_criterion" and m.view.analysis.lower_limit == 73.648935
+    m.lower_limit = "73.7"
+    assert m.view.limit_source == "entered" and m.view.analysis.lower_limit == 73.7
+    assert "in place of the commercial criterion accepted for Viability (not less than 73.65 %)" in m.view.limit_note
+
+
+def test_switching_the_data_set_ticks_all_its_lots_or_the_earlier_choice(store: WorkbookStore) -> None:
+    """The walk-through: car_t_stability -> aav_stability kept only AV23-03 ticked, and back only CT23-008."""
+    st = stability_samples.build_page(store).stability
+    st.lower.value = "80"
+    st.dataset.value = "aav_stability"
+    assert st.model.lots == ["AV23-03", "AV24-03", "AV25-03"]
+    assert [b.value for b in st.lot_boxes.values()] == [True, True, True]
+    st.dataset.value = "car_t_stability"
+    assert st.model.lots == ["CT23-008", "CT24-005", "CT25-003", "CT25-005"]
+    assert all(b.value for b in st.lot_boxes.values())
+    st.lot_boxes["CT23-008"].value = False  # the user's choice for this data set comes back with it
+    st.dataset.value = "aav_stability"
+    st.dataset.value = "car_t_stability"
+    assert st.model.lots == ["CT24-005", "CT25-003", "CT25-005"] and not st.lot_boxes["CT23-008"].value
+
+
+def test_one_lot_has_no_poolability_test_and_is_too_few_for_a_claim(session: Session) -> None:
+    m = StabilityModel(session)
+    m.dataset = "aav_stability"
+    m.lower_limit, m.upper_limit = "1e12", "1e14"
+    m.lots = ["AV23-03"]
+    a = m.view.analysis
+    summary = stability_samples.stability_summary_html(m.view)
+    assert "1 lot, time in months" in summary and "1 lots" not in summary
+    assert "Model: one lot: a single regression line; no poolability test;" in summary
+    assert "chosen by the poolability tests" not in summary and "pooled" not in summary
+    assert "One lot is too few for an ICH Q1E shelf-life claim: ICH Q1E (2003, Appendix B) bases a shelf life on " \
+           "testing at least three batches" in summary and "cgt-prov-final_guidance" in summary
+    claim = stability_samples.claim_html(m.view)
+    assert "too few lots for a Q1E claim" in claim and ">supported<" not in claim
+    assert not any(n.startswith("The proposed shelf life of 24 months is supported") for n in a.notes)
+    assert any("fewer than 3 lots do not support a Q1E claim" in n for n in a.notes)
+    assert "from 1 lot (clinical)" in m.default_justification() and "too few" in m.default_justification()
+    m.lots = ["AV23-03", "AV24-03", "AV25-03"]  # three lots: the tests choose, no warning
+    summary = stability_samples.stability_summary_html(m.view)
+    assert "3 lots" in summary and "chosen by the poolability tests" in summary and "too few" not in summary
+
+
 @pytest.mark.parametrize("case", list(_bad_frames()))
 def test_bad_stability_data_give_a_message_and_keep_the_previous_estimate(case: str) -> None:
     frame, fragment = _bad_frames()[case]
@@ -213,7 +263,10 @@ def test_edits_change_the_budget_and_say_so(session: Session) -> None:
 
 
 @pytest.mark.parametrize(("change", "fragment"), [
-    (lambda m: setattr(m, "volume_ml", -150.0), "the volume (mL) must be a finite number of 0 or more; got -150"),
+    (lambda m: setattr(m, "volume_ml", -150.0), "the volume must be more than 0 mL; got -150."),
+    (lambda m: setattr(m, "volume_ml", 0.0), "the volume must be more than 0 mL; got 0."),
+    (lambda m: setattr(m, "volume_ml", 50.0), "the patient dose (2.5×10⁸ cells at 3×10⁶ cells/mL = 83.3 mL) needs "
+                                              "more than the whole lot (50 mL)"),
     (lambda m: setattr(m, "final_containers", 0), "final containers must be a whole number of at least 1"),
     (lambda m: setattr(m, "dose", -1.0), "the dose must be"),
     (lambda m: setattr(m, "shelf_life", 0.0), "the shelf life must be more than 0"),
@@ -235,12 +288,54 @@ def test_the_profile_s_lot_is_the_starting_point_when_it_knows_one(session: Sess
     assert m.start == "profile" and m.start_options[0][1] == "profile"
     assert (m.volume_ml, m.final_containers, m.shelf_life, m.shelf_life_unit) == (60.0, 1, 2.0, "days")
     assert m.sources["volume_ml"] == "your product profile"
-    assert m.sources["dose"] == "example lot (an assumption to replace)"
+    assert m.sources["dose"] == "not in your product profile: enter it" and m.view is None  # asked for, not assumed
+    m.dose = 50.0
+    assert m.sources["dose"] == m.sources["dose_unit"] == "entered on this page"
     b = m.view.comparison.budget("car_t_conventional")
     assert b.retention_ml == 60.0 and not b.dose_fits  # the only bag is the dose: 600.13 needs an exception
     assert any("only container" in n for n in b.notes)
     m.start = "car_t_fresh"
     assert m.volume_ml == 150.0 and m.sources["volume_ml"] == "example lot (an assumption to replace)"
+
+
+def _profile_lot(session: Session, volume: float = 70.0) -> Session:
+    return session.with_profile(session.profile.model_copy(update={"lot_volume_ml": volume}))
+
+
+def test_a_profile_volume_asks_for_the_dose_instead_of_taking_the_example_s(session: Session) -> None:
+    """The walk-through: the profile's 70 mL with the example's 83.3 mL dose gave 'Left for the patient -52.1 mL'."""
+    m = SamplesModel(_profile_lot(session))
+    assert m.start == "profile" and m.volume_ml == 70.0 and m.view is None and m.problem_kind == "info"
+    assert "gives the lot volume (70 mL) but not one patient's dose" in m.problem
+    assert "Enter the dose in 'Dose per patient'" in m.problem
+    assert m.sources["dose"] == "not in your product profile: enter it" and m.cells_per_ml == 0.0
+    html = stability_samples.sources_html(dict(m.sources))
+    assert "volume, shelf life, shelf-life unit: your product profile" in html
+    assert "final containers, doses per lot: example lot" in html
+    m.dose = 30.0
+    assert m.problem == "" and m.problem_kind == "error" and m.view.lot.dose_ml == 30.0
+    assert m.view.comparison.budget("car_t_conventional").remaining_ml < 0  # the samples alone exceed the lot
+    rows = stability_samples.comparison_html(m.view.comparison)
+    assert "none: the samples need 28.8 mL more than the lot holds (dose 30 mL)" in rows and "-28.8" not in rows
+
+
+def test_a_dose_larger_than_the_lot_says_where_each_value_came_from(session: Session) -> None:
+    m = SamplesModel(_profile_lot(session))
+    m.dose = 30.0
+    shown = m.view
+    with m.hold_trait_notifications():
+        m.dose_unit, m.cells_per_ml, m.dose = "cells", 3e6, 2.5e8
+    assert m.view is shown and m.problem_kind == "error"
+    assert ("the patient dose (2.5×10⁸ cells at 3×10⁶ cells/mL = 83.3 mL) needs more than the whole lot (70 mL), "
+            "so no release plan can leave it. Correct the lot volume, the dose or its concentration") in m.problem
+    assert ("Where they come from: lot volume: your product profile; dose, concentration (cells per mL): entered "
+            "on this page.") in m.problem
+    assert "still show the previous budget" in m.problem
+    example = SamplesModel(session)
+    example.doses = 2  # two of the example's 83.3 mL doses in its 150 mL
+    assert "2 patient doses (2.5×10⁸ cells at 3×10⁶ cells/mL = 83.3 mL per dose × 2 doses = 167 mL)" in example.problem
+    assert "doses per lot: entered on this page" in example.problem
+    assert "lot volume, dose, concentration (cells per mL): example lot (an assumption to replace)" in example.problem
 
 
 def test_the_aav_product(session: Session) -> None:

@@ -833,7 +833,7 @@ def recommend_lot_number(
             "development lots' to see what the PPQ lots must show on their own."
         )
     protocol = _protocol_text(overviews, needs, n, n_planned, approaches, count_development, residual_risk,
-                              p_all(n_planned if n_planned is not None else n), dev_words)
+                              p_all(n_planned if n_planned is not None else n), dev_words, minimum)
     return LotNumberRecommendation(
         n=n, basis=basis, n_planned=n_planned, supported=supported,
         residual_risk_n=residual_risk.n if residual_risk is not None else None, minimum=minimum,
@@ -843,21 +843,68 @@ def recommend_lot_number(
     )
 
 
+def _shortfall_text(
+    needs: Sequence[AttributeLotNeed], n: int | None, n_planned: int | None, count_development: bool,
+    residual_risk: ResidualRiskResult | None, minimum: int,
+) -> str:
+    """What stands between the data and the planned number (or any number), and the options, in plain words."""
+    planned = f"{_lots_words(n_planned)}" if n_planned is not None else "a PPQ of any size"
+    short = []
+    for need in needs:
+        reason = need.reason.rstrip(".")
+        if need.ppq_needed is None:
+            short.append(f"{need.label}: no number of lots reaches {need.limiting}. {reason}.")
+        elif n_planned is not None and need.ppq_needed > n_planned:
+            short.append(f"{need.label} would need {need.ppq_needed} PPQ lots: {reason}.")
+    if residual_risk is not None and n_planned is not None and residual_risk.n > n_planned:
+        short.append(f"Your residual-risk assessment ({residual_risk.overall.value}) maps to "
+                     f"{_lots_words(residual_risk.n)}.")
+    elif residual_risk is None and n_planned is not None and n_planned < minimum:
+        short.append(f"Fewer than {minimum} lots show no lot-to-lot variability at commercial scale (cgtkit's "
+                     "reading: FDA set no minimum).")
+    options = []
+    if any(need.ppq_needed is None for need in needs):
+        options.append("improve the process (re-centre it or reduce its variability) until the counted approaches "
+                       "can be met, or revisit the specification or the targets, each with its reason")
+    if n is not None:
+        options.append(f"plan at least {_lots_words(n)}")
+    if count_development and any(need.ppq_needed for need in needs):
+        options.append("make more development lots with the commercial process (they count toward the targets)")
+    elif not count_development:
+        options.append("count the development lots toward the targets, once the PPQ process is shown the same or "
+                       "comparable")
+    options.append(f"state here the further knowledge that would justify "
+                   f"{planned if n_planned is not None else 'the number you choose'}, and agree it with FDA before PPQ")
+    listed = "; ".join(f"({i}) {o}" for i, o in enumerate(options, start=1))
+    return (f"The data do not yet support {planned}. {' '.join(short)} The options: {listed}. Until then this "
+            "text records what the data show; it is not a justification of the number.")
+
+
 def _protocol_text(
     overviews: Sequence[LotNumberOverview], needs: Sequence[AttributeLotNeed], n: int | None, n_planned: int | None,
     approaches: Sequence[str], count_development: bool, residual_risk: ResidualRiskResult | None,
-    p_pass: float | None, dev_words: str,
+    p_pass: float | None, dev_words: str, minimum: int = MIN_PPQ_LOTS,
 ) -> str:
-    """A draft justification for the PPQ protocol: every number from the overviews, the user's words quoted."""
+    """A draft justification for the PPQ protocol: every number from the overviews, the user's words quoted.
+
+    When the data do not support the planned number (or any number), the text says so first, with what each
+    attribute would need and the options, and claims no justification."""
     if n is None and n_planned is None:
         return ""
     total = n_planned if n_planned is not None else n
     assert total is not None
-    parts = [
-        f"Number of PPQ lots: {total}. FDA has set no minimum number of PPQ lots; the number below is justified "
-        "from what development has shown about the process and the product (FDA process validation guidance, "
-        "2011; CBER CMC flexibilities guidance for cell and gene therapy products, 2026)."
-    ]
+    supported = n is not None and (n_planned is None or n_planned >= n)
+    if supported:
+        parts = [
+            f"Number of PPQ lots: {total}. FDA has set no minimum number of PPQ lots; the number below is justified "
+            "from what development has shown about the process and the product (FDA process validation guidance, "
+            "2011; CBER CMC flexibilities guidance for cell and gene therapy products, 2026)."
+        ]
+    else:
+        parts = [
+            f"Number of PPQ lots planned: {total}, not supported by the data. "
+            + _shortfall_text(needs, n, n_planned, count_development, residual_risk, minimum)
+        ]
     knowledge = []
     for ov in overviews:
         cap = ov.development.capability
@@ -886,9 +933,6 @@ def _protocol_text(
     dev = ("Development lots count toward these targets, the PPQ lots being made with the same process (or one "
            "shown comparable)." if count_development else "Only the PPQ lots count toward these targets.")
     parts.append(f"Statistical basis ({labels}). " + " ".join(counted) + " " + dev)
-    if n is not None and n_planned is not None and n_planned < n:
-        parts.append(f"These approaches need {_lots_words(n)}; {n_planned} are planned, so the justification must "
-                     "rest on further knowledge stated here.")
     sr, ec, st = first.get("success_run"), first.get("expected_coverage"), first.settings
     reliability = float((1.0 - st.confidence) ** (1.0 / total))
     two = first.development.capability.sided == 2
@@ -898,8 +942,9 @@ def _protocol_text(
         f"{st.reliability:.0%} reliability with {st.confidence:.0%} confidence; {total} lots without a failure show "
         f"a reliability of only {reliability:.0%} with that confidence. The {'range' if two else 'most extreme lot'} "
         f"of {total} lots is expected to cover {coverage_planned:.0%} of lots ({st.expected_coverage:.0%} takes "
-        f"{_lots_words(ec.n or 0)}). The number therefore rests on {dev_words}, not on reliability shown by the "
-        "PPQ lots alone."
+        f"{_lots_words(ec.n or 0)})."
+        + (f" The number therefore rests on {dev_words}, not on reliability shown by the PPQ lots alone."
+           if supported else "")
     )
     if residual_risk is not None:
         parts.append("Residual risk. " + residual_risk.reasoning)

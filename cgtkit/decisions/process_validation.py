@@ -168,6 +168,21 @@ class ReleaseCondition(_Frozen):
     sources: tuple[str, ...] = Field(min_length=1, description="Titles of the documents cited.")
 
 
+class ProfileConflict(_Frozen):
+    """A planner answer that contradicts the product profile: kept (the profile may be stale), and said."""
+
+    question: str = Field(description="The questionnaire field (stage, change_needs_pas, ...).")
+    question_text: str = Field(description="The question as the page asked it.")
+    answer: str = Field(description="The user's answer (yes, no, or a stage).")
+    field: str = Field(description="The product-profile field, as the Start here page labels it.")
+    value: str = Field(description="What the profile says, in words.")
+
+    @property
+    def text(self) -> str:
+        return (f"Your answer '{self.answer}' to \"{self.question_text}\" contradicts your product profile, whose "
+                f"{self.field} is {self.value}.")
+
+
 class ConcurrentReleaseDecision(DecisionBase):
     """The route planned for PPQ lots whose protocol is not complete, with the answers and every condition."""
 
@@ -187,6 +202,8 @@ class ConcurrentReleaseDecision(DecisionBase):
     outstanding_steps: tuple[str, ...] = ()
     conditions: tuple[ReleaseCondition, ...] = Field(min_length=1)
     fda_agreement_grade: Grade = Field(description="Grade of the statement of FDA's role for the route.")
+    profile_conflicts: tuple[ProfileConflict, ...] = Field(
+        default=(), description="Answers that contradict the product profile when the route was accepted.")
 
     @model_validator(mode="after")
     def _never_commercial_before_approval(self) -> ConcurrentReleaseDecision:
@@ -230,20 +247,35 @@ def _approaches_text(f: PpqAttributeFinding) -> str:
                      + ("*" if a.counted else "") for a in f.approaches)
 
 
+def _short(d: PpqLotCountDecision) -> list[str]:
+    """The attributes whose counted approaches the chosen number does not meet, with what they need."""
+    return [f"{attribute_label(f.attribute)}: "
+            + ("no number of lots reaches the targets" if f.ppq_needed is None else f"needs {f.ppq_needed} PPQ lots")
+            for f in d.findings if f.ppq_needed is None or f.ppq_needed > d.n_lots]
+
+
 def _verdict(d: PpqLotCountDecision) -> str:
-    if d.recommended is None:
-        return "the data support no number yet"
+    """Whether the data support the chosen number, said plainly when they do not (and why)."""
     if d.supported:
         return f"supported (the data support {d.recommended})"
-    return f"below the {d.recommended} the data support"
+    short = _short(d)
+    why = f"; {'; '.join(short)}" if short else ""
+    if d.recommended is None:
+        return f"NOT supported by the data (they support no number of PPQ lots yet{why})"
+    if not short:
+        why = ("; your residual-risk assessment asks for them" if d.recommendation_basis == "residual_risk"
+               else "; fewer show no lot-to-lot variability (cgtkit's reading)")
+    return f"NOT supported by the data (they do not support fewer than {d.recommended}{why})"
 
 
-def _ppq_needed(f: PpqAttributeFinding) -> str:
-    """What the counted approaches ask of the PPQ for this attribute."""
+def _ppq_needed(f: PpqAttributeFinding, n_lots: int) -> str:
+    """What the counted approaches ask of the PPQ for this attribute, and whether the chosen number meets it."""
     if f.ppq_needed is None:
-        return "no number of lots reaches the targets"
+        return f"no number of lots reaches the targets: {n_lots} not supported"
     if f.ppq_needed == 0:
         return "the targets need no PPQ lots beyond the development lots"
+    if f.ppq_needed > n_lots:
+        return f"the targets need {f.ppq_needed} PPQ lots: {n_lots} not supported"
     return f"the targets need {f.ppq_needed} PPQ lots"
 
 
@@ -261,7 +293,7 @@ def _summary_ppq(d: PpqLotCountDecision) -> str:
 @rows.register
 def _rows_ppq(d: PpqLotCountDecision) -> list[dict[str, str]]:
     out = [_row(d, d.flexibility_id, attribute_label(f.attribute),
-                f"{d.n_lots} PPQ lots against {_spec(f)}; {_ppq_needed(f)}",
+                f"{d.n_lots} PPQ lots against {_spec(f)}; {_ppq_needed(f, d.n_lots)}",
                 f"lots needed: {_approaches_text(f)} (* counted); Ppk {f.ppk:.2f} from {f.n} lots",
                 f"all {d.n_lots} pass: {_p(f.pass_probability)}")
            for f in d.findings]
@@ -300,7 +332,7 @@ def _facts_ppq(d: PpqLotCountDecision) -> list[tuple[str, str]]:
                     f"specification {_spec(f)} ({source}); {f.n} lots "
                     f"{_lots(f.lot_ids)}; Ppk {f.ppk:.3g} ({f.confidence:.0%} CI {f.ppk_low:.3g} to "
                     f"{f.ppk_high:.3g}, {f.interval_method}{', log scale' if f.scale is Scale.LOG else ''}); "
-                    f"{values}; {_ppq_needed(f)}; all {d.n_lots} pass: "
+                    f"{values}; {_ppq_needed(f, d.n_lots)}; all {d.n_lots} pass: "
                     f"{_p(f.pass_probability)}"))
     if d.residual_risk is not None:
         r = d.residual_risk
@@ -339,14 +371,21 @@ def _summary_release(d: ConcurrentReleaseDecision) -> str:
             f"{_counts(d, 'commercial_concurrent_release')}; clinical route {_counts(d, 'clinical_use_under_ind')}")
     if d.outstanding_steps:
         text += f"; outstanding: {'; '.join(d.outstanding_steps)}"
+    if d.profile_conflicts:
+        text += f"; answers against the product profile: {_conflict_fields(d)}"
     return text + "."
+
+
+def _conflict_fields(d: ConcurrentReleaseDecision) -> str:
+    return ", ".join(f"{c.field} {c.value} (answered {c.answer})" for c in d.profile_conflicts)
 
 
 @rows.register
 def _rows_release(d: ConcurrentReleaseDecision) -> list[dict[str, str]]:
+    against = f"; answers against the product profile: {_conflict_fields(d)}" if d.profile_conflicts else ""
     return [_row(d, d.flexibility_id, _lots_concerned(d), _ROUTE_WORDS[d.route],
                  f"concurrent-release planner: commercial route {_counts(d, 'commercial_concurrent_release')}; "
-                 f"clinical route {_counts(d, 'clinical_use_under_ind')}",
+                 f"clinical route {_counts(d, 'clinical_use_under_ind')}{against}",
                  "—" if d.route == "hold_until_complete" else "needs FDA's agreement in the PPQ strategy")]
 
 
@@ -364,6 +403,7 @@ def _facts_release(d: ConcurrentReleaseDecision) -> list[tuple[str, str]]:
                     f"{_answer(d.meets_ind_criteria)}"),
         ("Outstanding protocol steps", "; ".join(d.outstanding_steps) or "none listed"),
     ]
+    out += [("Contradicts the product profile", c.text) for c in d.profile_conflicts]
     for c in d.conditions:
         out.append((f"{_ROUTE_WORDS[c.route]}: {c.id.replace('_', ' ')}",
                     f"{c.status} ({_GRADE_WORDS[c.grade]}: {'; '.join(c.sources)})"))

@@ -29,7 +29,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cgtkit.analyses.process_validation import AttributeCapability, PassProbabilityMap
-from cgtkit.plots.axes import NUMBER_AXIS, log_ticks, sci_text, value_axis
+from cgtkit.plots.axes import NUMBER_AXIS, log_ticks, place_legend, sci_text, value_axis
 from cgtkit.stats.ppq import LotsNeeded, PassProbability, PassProbabilityGrid
 from cgtkit.vocab import Scale
 
@@ -150,7 +150,7 @@ def build_capability_figure(result: AttributeCapability) -> go.Figure:
         yaxis_title="Fitted density",
         yaxis=dict(rangemode="tozero", showticklabels=False),
     )
-    return _room_for_title(fig)
+    return place_legend(_room_for_title(fig))
 
 
 # ---------------------------------------------------------------------------
@@ -159,9 +159,11 @@ def build_capability_figure(result: AttributeCapability) -> go.Figure:
 
 
 def build_lots_needed_figure(
-    approaches: Sequence[LotsNeeded], *, n_planned: int | None = None, pass_probability: PassProbability | None = None
+    approaches: Sequence[LotsNeeded], *, n_planned: int | None = None, pass_probability: PassProbability | None = None,
+    counted: Sequence[str] | None = None,
 ) -> go.Figure:
-    """Each approach's measure against the number of lots, the number it leads to marked; P(all pass) dashed."""
+    """Each approach's measure against the number of lots, the number it leads to marked; P(all pass) dashed.
+    Approaches not in ``counted`` (when given) are drawn thin and dotted and named '(not counted)'."""
     fig = go.Figure()
     n_top = 2
     for a in approaches:
@@ -170,8 +172,11 @@ def build_lots_needed_figure(
         vals = np.asarray(a.values, dtype=float)
         ok = np.isfinite(vals)
         n_text = f"n = {a.n}" if a.n is not None else "not reached"
+        aside = counted is not None and a.approach not in counted
         fig.add_trace(go.Scatter(
-            x=ns[ok], y=vals[ok], mode="lines", name=f"{a.label}: {n_text}", line=dict(color=colour, width=2),
+            x=ns[ok], y=vals[ok], mode="lines", name=f"{a.label}: {n_text}{' (not counted)' if aside else ''}",
+            line=dict(color=colour, width=1.2 if aside else 2, dash="dot" if aside else "solid"),
+            opacity=0.6 if aside else 1.0,
             legendgroup=a.approach,
             hovertemplate="n = %{x}<br>%{y:.3f}<extra>" + a.measure.replace("%", "%%") + "</extra>",
         ))
@@ -181,6 +186,7 @@ def build_lots_needed_figure(
             fig.add_trace(go.Scatter(
                 x=[a.n], y=[reached], mode="markers+text", text=[str(a.n)], textposition="bottom right",
                 marker=dict(color=colour, size=9, symbol="diamond"), showlegend=False, legendgroup=a.approach,
+                opacity=0.6 if aside else 1.0,
                 hovertemplate=f"{a.label}: target {a.target:.0%} reached at n = {a.n}<extra></extra>",
             ))
     if pass_probability is not None:
@@ -205,7 +211,7 @@ def build_lots_needed_figure(
         xaxis=dict(type="log", range=[0.0, math.log10(n_top)], tickmode="array", tickvals=ticks, ticktext=labels),
         yaxis=dict(range=[0.0, 1.05], tickformat=".0%"),
     )
-    return _room_for_title(fig)
+    return place_legend(_room_for_title(fig))
 
 
 # ---------------------------------------------------------------------------
@@ -259,7 +265,7 @@ def build_pass_probability_heatmap(
                    **NUMBER_AXIS),
         yaxis=dict(title=dict(text=sd_title), range=[float(np.min(grid.sds)), top], **NUMBER_AXIS),
     )
-    return _room_for_title(fig)
+    return place_legend(_room_for_title(fig))
 
 
 def build_pass_probability_figure(pmap: PassProbabilityMap) -> go.Figure:

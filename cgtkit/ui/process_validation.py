@@ -11,6 +11,7 @@ accepted into the workbook as typed decisions.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as w
@@ -24,6 +25,7 @@ from cgtkit.analyses.process_validation import (
     specification_text,
 )
 from cgtkit.catalog import BASIS_LABELS, load_catalog
+from cgtkit.decisions.process_validation import ProfileConflict
 from cgtkit.plots.process_validation import (
     build_capability_figure,
     build_lots_needed_figure,
@@ -45,7 +47,7 @@ from cgtkit.ui.process_validation_model import (
     ProcessValidationResult,
 )
 from cgtkit.ui.selection import LotSelectionControls
-from cgtkit.ui.shell import StatusArea, esc, page_frame, show_figure
+from cgtkit.ui.shell import StatusArea, esc, page_frame, page_link_html, show_figure
 from cgtkit.vocab import STAGES, Scale
 
 TITLE = "Process validation"
@@ -138,11 +140,12 @@ def _spec_words(result: ProcessValidationResult) -> str:
 
 
 def approaches_html(result: ProcessValidationResult) -> str:
-    """Each approach side by side for the attribute on screen: lots needed, PPQ lots left, value at the plan."""
+    """Each approach side by side for the attribute on screen: whether it counts toward the number, lots needed,
+    PPQ lots left, value at the plan. Rows that do not count are greyed: shown for comparison, not required."""
     ov, rec = result.overview, result.recommendation
     n_dev = ov.development.n
     planned = ov.n_planned
-    rows = []
+    rows, css = [], []
     for a in ov.approaches:
         if a.n is None:
             ppq = "—"
@@ -150,33 +153,41 @@ def approaches_html(result: ProcessValidationResult) -> str:
             ppq = str(max(0, a.n - n_dev))
         else:
             ppq = str(a.n)
+        counted = a.approach in rec.approaches
         rows.append({"label": a.label, "n": "not reached" if a.n is None else str(a.n), "ppq": ppq,
-                     "value": probability_text(a.value_planned), "counts": "yes" if a.approach in rec.approaches else "—",
-                     "reasoning": a.reasoning, "css": ""})
+                     "value": probability_text(a.value_planned),
+                     "counts": "yes" if counted else "no: for comparison", "reasoning": a.reasoning})
+        css.append("" if counted else "cgt-muted cgt-not-counted")
     rr = result.residual_risk
     if rr is not None:
         rows.append({"label": "Residual risk (your assessment)", "n": str(rr.n), "ppq": str(rr.n), "value": "—",
                      "counts": "yes", "reasoning": rr.reasoning + " " + " ".join(rr.notes)})
+        css.append("")
     else:
-        rows.append({"label": "Residual risk (your assessment)", "n": "—", "ppq": "—", "value": "—", "counts": "—",
+        rows.append({"label": "Residual risk (your assessment)", "n": "—", "ppq": "—", "value": "—",
+                     "counts": "not used",
                      "reasoning": "Not used: fill in the assessment below and tick 'Use my residual-risk "
                                   "assessment'. The number of lots for each level of risk is yours to give; cgtkit "
                                   "supplies none."})
+        css.append("cgt-muted cgt-not-counted")
     pp = ov.pass_probability
     rows.append({"label": f"Probability that all {planned} planned lots pass", "n": "—", "ppq": "—",
-                 "value": probability_text(pp.all_lots if pp else None), "counts": "—",
+                 "value": probability_text(pp.all_lots if pp else None), "counts": "no: a check",
                  "reasoning": ("At the development mean and SD, each lot's result inside the specification "
                                f"(each lot {probability_text(pp.per_lot)}). More lots are harder to pass: this "
                                "checks the process is ready, it does not call for more lots.") if pp else ""})
-    frame = pd.DataFrame(rows)
+    css.append("")
+    counted = ", ".join(ov.get(a).label for a in rec.approaches) or "no statistical approach"
     head = (f"<p>What each approach needs for {esc(ov.label)}, starting from {n_dev} {esc(ov.development.lot_types)} "
             f"lots; <b>PPQ lots</b> subtracts them when development lots count (ticked below). The value column is "
-            f"what {planned} lots reach: confidence, or expected coverage for the coverage approach.</p>")
-    return head + html_table(frame, [
-        Column("label", "Approach"), Column("n", "Lots needed in all", numeric=True),
+            f"what {planned} lots reach: confidence, or expected coverage for the coverage approach. "
+            f"<b>The number rests on {esc(counted)}</b>; greyed rows are not counted: shown for comparison, their "
+            "lots are not a requirement (tick an approach under 'The number rests on' to count it).</p>")
+    return head + html_table(pd.DataFrame(rows), [
+        Column("label", "Approach"), Column("counts", "Counted"), Column("n", "Lots needed in all", numeric=True),
         Column("ppq", "PPQ lots", numeric=True), Column("value", f"At {planned} lots", numeric=True),
-        Column("counts", "Counts toward the number"), Column("reasoning", "Reasoning", muted=True),
-    ], css="cgt-approaches")
+        Column("reasoning", "Reasoning", muted=True),
+    ], css="cgt-approaches", row_css=css)
 
 
 def attributes_html(result: ProcessValidationResult) -> str:
@@ -217,17 +228,22 @@ def recommendation_html(rec: LotNumberRecommendation) -> str:
     """The number the data support, the verdict on the planned number, warnings, and the protocol text."""
     if rec.n is None:
         head = "No number of PPQ lots is supported yet"
-        badge = _badge("cgt-cond-unmet", "not supported")
+        badge = _badge("cgt-cond-unmet", "not supported" if rec.n_planned is None
+                       else f"{rec.n_planned} planned: not supported")
+    elif rec.supported is False:
+        head = f"Not supported: {rec.n_planned} planned, the data need at least {rec.n} PPQ lots"
+        badge = _badge("cgt-cond-unmet", f"{rec.n_planned} planned: not supported")
     else:
         head = f"Supported: at least {rec.n} PPQ lot{'s' if rec.n != 1 else ''}"
-        if rec.supported is None:
-            badge = ""
-        elif rec.supported:
-            badge = _badge("cgt-cond-met", f"{rec.n_planned} planned: supported")
-        else:
-            badge = _badge("cgt-cond-unmet", f"{rec.n_planned} planned: not supported")
+        badge = "" if rec.supported is None else _badge("cgt-cond-met", f"{rec.n_planned} planned: supported")
     notes = "".join(f"<div class='cgt-msg cgt-msg-warning'>{esc(n)}</div>" for n in rec.notes)
-    protocol = (f"<details open><summary>Text for the PPQ protocol (also the draft justification below)</summary>"
+    if rec.n is None or rec.supported is False:
+        what = (f"the data do not yet support the {rec.n_planned} planned" if rec.n_planned is not None
+                else "the data support no number yet")
+        label = f"Text for the PPQ protocol: {what}, and it says so (also the draft below)"
+    else:
+        label = "Text for the PPQ protocol (also the draft justification below)"
+    protocol = (f"<details open><summary>{esc(label)}</summary>"
                 f"<div class='cgt-protocol'>{esc(rec.protocol_text)}</div></details>" if rec.protocol_text else "")
     return (f"<div class='cgt-card cgt-recommendation'><h3>{esc(head)} {badge}</h3>"
             f"<p class='cgt-statement'>{esc(rec.statement)}</p>{notes}{protocol}</div>")
@@ -290,6 +306,14 @@ def plan_html(plan: ConcurrentReleasePlan) -> str:
             ], css=f"cgt-conditions cgt-conditions-{route.id}"))
     parts.append(cite.html())
     return "".join(parts)
+
+
+def conflicts_html(conflicts: Sequence[ProfileConflict]) -> str:
+    """A warning per answer that contradicts the product profile: the answer stays (the profile may be stale)."""
+    return "".join(
+        f"<div class='cgt-msg cgt-msg-warning'>{esc(c.text)} The route below follows your answer; if the profile "
+        f"is out of date, correct it on the {page_link_html('start_here', 'Start here')} page.</div>"
+        for c in conflicts)
 
 
 class ProcessValidationView(FollowsWorkbook):
@@ -405,6 +429,8 @@ class ProcessValidationView(FollowsWorkbook):
                             self.release_lots]))
         self.questions = w.VBox(rows)
         self.questions.add_class("cgt-questionnaire")
+        self.conflicts = w.HTML()
+        self.conflicts.add_class("cgt-profile-conflicts")
         self.route = w.HTML()
         self.route.add_class("cgt-route-box")
         self.release_panel = DecisionPanel(store, PAGE_ID, [model.release_flexibility()], draft=model.release_draft,
@@ -436,11 +462,11 @@ class ProcessValidationView(FollowsWorkbook):
                    "Commercial concurrent release is offered only after BLA approval, and, for a change that needs a "
                    "prior-approval supplement, only once FDA has approved it; an unanswered question leaves its "
                    "condition unknown and the route closed.</p>"),
-            self.prefill, self.questions, self.plan_status, self.route, self.release_panel.widget,
+            self.prefill, self.questions, self.plan_status, self.conflicts, self.route, self.release_panel.widget,
         ], self.status)
         model.observe(lambda c: self._draw(c["new"]), names="result")
         model.observe(lambda _c: self._on_problem(), names=["problem", "problem_kind"])
-        model.observe(lambda _c: self._draw_plan(), names=["plan", "plan_problem"])
+        model.observe(lambda _c: self._draw_plan(), names=["plan", "plan_problem", "profile_conflicts"])
         model.observe(lambda _c: self._notes(), names=["spec_note", "planned_note"])
         self._seen_now(model.session)
         self._notes()
@@ -542,7 +568,8 @@ class ProcessValidationView(FollowsWorkbook):
         show_figure(self.capability_out, build_capability_figure(ov.development))
         self.approaches.value = approaches_html(result)
         show_figure(self.lots_out, build_lots_needed_figure(ov.approaches, n_planned=ov.n_planned,
-                                                            pass_probability=ov.pass_probability))
+                                                            pass_probability=ov.pass_probability,
+                                                            counted=result.recommendation.approaches))
         self.attributes.value = attributes_html(result)
         self.recommendation.value = recommendation_html(result.recommendation)
         pm = result.pass_map
@@ -562,6 +589,7 @@ class ProcessValidationView(FollowsWorkbook):
             self.plan_status.show("error", m.plan_problem)
         else:
             self.plan_status.clear()
+        self.conflicts.value = conflicts_html(m.profile_conflicts)
         if m.plan is not None:
             self.route.value = plan_html(m.plan)
         label, fid = m.release_flexibility()

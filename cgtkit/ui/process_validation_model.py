@@ -62,10 +62,12 @@ from cgtkit.decisions import (
 from cgtkit.decisions.process_validation import (
     ApproachResult,
     PpqAttributeFinding,
+    ProfileConflict,
     ReleaseCondition,
     ResidualRiskRecord,
 )
 from cgtkit.errors import CgtkitError
+from cgtkit.profile import FIELD_LABELS, REPORTING_LABELS, ProductProfile
 from cgtkit.session import Session
 from cgtkit.stats.capability import SpecificationError, check_specification
 from cgtkit.stats.ppq import acceptance_factor
@@ -201,6 +203,7 @@ class ProcessValidationModel(SelectionPageModel):
     outstanding_steps = Unicode("")
     release_lots = Unicode("")
     prefill_note = Unicode("", read_only=True)
+    profile_conflicts = AnyTrait((), read_only=True, help="ProfileConflict per answer the product profile contradicts.")
     plan = AnyTrait(None, allow_none=True, read_only=True)
     plan_problem = Unicode("", read_only=True)
 
@@ -209,6 +212,7 @@ class ProcessValidationModel(SelectionPageModel):
         self._busy = True
         self._entered: dict[str, tuple[str, str]] = {}  # attribute -> (lower, upper) typed by the user
         self._planned_chosen = False
+        self._profile_says: tuple[ProfileConflict, ...] = ()
         self.selection = LotSelection(session, (LotType.ENGINEERING, LotType.CLINICAL))
         self._start_on_accepted(session)
         self._prefill(session)
@@ -250,6 +254,8 @@ class ProcessValidationModel(SelectionPageModel):
         finally:
             self._busy = False
         self.recompute()
+        self._profile_says = _profile_answers(session.profile)  # the answers stay the user's
+        self.replan()
 
     def accepted(self, attribute: str) -> CommercialCriterionDecision | None:
         """The latest commercial criterion accepted for ``attribute``, preferring the data set on screen."""
@@ -531,6 +537,7 @@ class ProcessValidationModel(SelectionPageModel):
     def _prefill(self, session: Session) -> None:
         """What the product profile knows: the stage, approval, an IND in effect, the change's reporting category."""
         profile = session.profile
+        self._profile_says = _profile_answers(profile)
         if profile is None:
             self.set_trait("prefill_note", "")
             return
@@ -570,10 +577,23 @@ class ProcessValidationModel(SelectionPageModel):
             stage=Stage(self.stage) if self.stage else None, outstanding_steps=steps,
             **{q: _tri(getattr(self, q)) for q in QUESTIONS})
 
+    def conflicts(self) -> tuple[ProfileConflict, ...]:
+        """The answers that contradict the product profile (the approval answer only when no stage is given:
+        with a stage, the stage's own conflict says it)."""
+        out = []
+        for said in self._profile_says:
+            answer = getattr(self, said.question)
+            if not answer or answer == said.answer or (said.question == "bla_approved" and self.stage):
+                continue
+            out.append(said.model_copy(update={"answer": answer}))
+        return tuple(out)
+
     def replan(self) -> None:
-        """The route for the answers; a contradiction keeps the previous plan and says why."""
+        """The route for the answers; a contradiction keeps the previous plan and says why. Answers that
+        contradict the product profile are kept and listed in :attr:`profile_conflicts`."""
         if getattr(self, "_busy", False):
             return
+        self.set_trait("profile_conflicts", self.conflicts())
         try:
             plan = plan_concurrent_release(self.questionnaire())
         except CgtkitError as exc:
@@ -658,7 +678,10 @@ class ProcessValidationModel(SelectionPageModel):
             return ""
         docs = "\n".join(f"- {d.text}" for d in plan.documentation)
         steps = f"\n\nOutstanding protocol steps: {'; '.join(plan.outstanding_steps)}." if plan.outstanding_steps else ""
-        return f"{plan.summary}{steps}\n\nFDA's role: {plan.fda_agreement.text}\n\nDocumentation kept:\n{docs}"
+        against = "".join(f"\n\n{c.text} The route follows the answer; the profile is to be corrected if it is "
+                          "out of date." for c in self.profile_conflicts)
+        return (f"{plan.summary}{against}{steps}\n\nFDA's role: {plan.fda_agreement.text}\n\n"
+                f"Documentation kept:\n{docs}")
 
     def release_decision(self, justification: str, flexibility_id: str | None = None) -> ConcurrentReleaseDecision:
         """The route on screen, with the answers and every condition, as a typed workbook decision."""
@@ -676,6 +699,33 @@ class ProcessValidationModel(SelectionPageModel):
         return ConcurrentReleaseDecision(
             page=PAGE_ID, flexibility_id=self.release_flexibility()[1], route=plan.route, lots=lots,
             stage=q.stage, outstanding_steps=q.outstanding_steps, conditions=conditions,
-            fda_agreement_grade=plan.fda_agreement.grade,
+            fda_agreement_grade=plan.fda_agreement.grade, profile_conflicts=self.conflicts(),
             method="concurrent-release planner (data/concurrent_release.yaml): each condition from the answers",
             justification=justification.strip(), **{name: getattr(q, name) for name in QUESTIONS})
+
+
+def _profile_answers(profile: ProductProfile | None) -> tuple[ProfileConflict, ...]:
+    """What the product profile says for each question it answers, with the field (as the Start here page
+    labels it) and its value in words; :meth:`ProcessValidationModel.conflicts` puts the user's answer in."""
+    if profile is None:
+        return ()
+    questions = dict(load_concurrent_release().questions)
+    stage = Stage(profile.stage)
+    said = [("stage", stage.value, "stage", stage.value),
+            ("bla_approved", "yes" if profile.approved else "no", "stage", stage.value)]
+    if stage.clinical:
+        said.append(("ind_in_effect", "yes", "stage", f"{stage.value} (a clinical stage, under an IND)"))
+    elif stage is Stage.PRE_IND:
+        said.append(("ind_in_effect", "no", "stage", stage.value))
+    if profile.approved:
+        category, assumed = profile.reporting
+        if category != "not_set":
+            answer = "yes" if category == "prior_approval" else "no"
+            if assumed:
+                said.append(("change_needs_pas", answer, "planned_change",
+                             f"'{profile.planned_change}' (read as a {REPORTING_LABELS[category]}; the reporting "
+                             "category is not set)"))
+            else:
+                said.append(("change_needs_pas", answer, "reporting_category", f"'{REPORTING_LABELS[category]}'"))
+    return tuple(ProfileConflict(question=q, question_text=questions[q], answer=a, field=f"'{FIELD_LABELS[f]}'",
+                                 value=v) for q, a, f, v in said)

@@ -31,6 +31,7 @@ def test_justify_the_ppq_lots_and_plan_their_release(page, app_url: str) -> None
                  "Probability that all 2 planned lots pass"):
         assert text in approaches
     assert "59" in approaches and "19" in approaches  # success run and expected coverage, PPQ lots alone
+    assert "no: for comparison" in approaches  # those two are not counted
     assert "generalized confidence interval" in page.inner_text(".cgt-capability")
     assert "The data support the 2 lots planned" in page.inner_text(".cgt-recommendation")
     assert "Number of PPQ lots: 2." in page.inner_text(".cgt-protocol")
@@ -39,6 +40,14 @@ def test_justify_the_ppq_lots_and_plan_their_release(page, app_url: str) -> None
         "all 2 PPQ lots pass" in page.inner_text(".cgt-map-note")
     page.click(".cgt-lot-panel .cgt-accept button, .cgt-lot-panel button.cgt-accept")
     page.wait_for_selector(".cgt-lot-panel .cgt-msg-success:has-text('Recorded in the workbook')")
+    # development lots not counted: 6 lots needed, 2 planned; the protocol text says so and claims no justification
+    page.click(".cgt-count-development input")
+    page.wait_for_selector(".cgt-protocol:has-text('not supported by the data')")
+    protocol = page.inner_text(".cgt-protocol")
+    assert "justified" not in protocol and "The options: (1) plan at least 6 lots" in protocol
+    screenshot(page, "process_validation_unsupported")
+    page.click(".cgt-count-development input")
+    page.wait_for_selector(".cgt-protocol:has-text('Number of PPQ lots: 2.')")
     # the planner: a phase 3 product, PPQ lots for the pivotal study
     page.select_option(".cgt-q-stage select", label="phase 3")
     page.click(".cgt-q-meets_ind_criteria button:has-text('yes')")
@@ -46,6 +55,8 @@ def test_justify_the_ppq_lots_and_plan_their_release(page, app_url: str) -> None
     page.fill(".cgt-q-steps textarea", "6-month PPQ stability time point")
     page.press(".cgt-q-steps textarea", "Tab")
     page.wait_for_selector(".cgt-route:has-text('Route: Clinical use under the IND')")
+    # the example profile says phase 1: the answer is kept, with a warning naming the profile's field
+    assert "whose 'Stage' is phase 1" in page.inner_text(".cgt-profile-conflicts")
     page.wait_for_selector(".cgt-route:has-text('6-month PPQ stability time point')")
     assert "Documentation to keep" in page.inner_text(".cgt-route-box")
     commercial = page.inner_text(".cgt-conditions-commercial_concurrent_release")

@@ -423,3 +423,20 @@ def test_ppq_lots_without_variability_do_not_stop_the_approaches(aav) -> None:
     flat.loc[(flat["lot_type"] == "ppq") & (flat["attribute"] == "relative_potency"), "value"] = 100.0
     ov = lot_number_overview(flat, get_attribute("relative_potency"), 50.0, 150.0)
     assert ov.ppq is None and any("PPQ lots alone is not shown" in n and "identical" in n for n in ov.notes)
+
+
+def test_legends_sit_below_the_x_axis_with_room_for_it(aav) -> None:
+    """The legend at the bottom of the figure, under the x-axis title and tick labels, with a bottom margin that
+    holds both (the walk-through saw legends over the x-axis titles)."""
+    from cgtkit.plots.axes import LEGEND_ROW_PX, X_AXIS_PX, legend_rows
+
+    ov = lot_number_overview(aav, get_attribute(TITER[0]), TITER[1], TITER[2])
+    pm = pass_probability_map(attribute_data(aav, get_attribute(TITER[0]), ["engineering", "clinical"]), *TITER[1:])
+    for fig in (build_capability_figure(ov.development),
+                build_lots_needed_figure(ov.approaches, n_planned=2, pass_probability=ov.pass_probability,
+                                         counted=("capability",)),
+                build_pass_probability_figure(pm)):
+        legend = fig.layout.legend
+        assert (legend.orientation, legend.yref, legend.y, legend.yanchor) == ("h", "container", 0, "bottom")
+        names = [t.name for t in fig.data if t.name and t.showlegend is not False]
+        assert fig.layout.margin.b >= X_AXIS_PX + legend_rows(names, 900) * LEGEND_ROW_PX

@@ -22,6 +22,7 @@ from cgtkit.session import Session, WorkbookStore
 from cgtkit.ui import process_validation
 from cgtkit.ui.commercial_specifications_model import CommercialSpecificationsModel
 from cgtkit.ui.process_validation_model import ProcessValidationModel
+from cgtkit.vocab import Stage
 
 
 def _store(tmp_path, session: Session) -> WorkbookStore:  # noqa: ANN001
@@ -108,7 +109,9 @@ def test_aav_potency_two_lots_are_justified_and_every_approach_is_on_screen(tmp_
                  "Tolerance interval inside spec (99%/95%)", "Residual risk (your assessment)",
                  "Probability that all 2 planned lots pass", "9.8%", "33.3%", "&gt;99.9%"):
         assert text in approaches, text  # 9.8%: success-run confidence at 2 lots; 33.3%: range of 2 lots
-    assert "<td class=\"num\">59</td>" in approaches and "<td class=\"num\">19</td>" in approaches
+    # success run and expected coverage: not counted, so greyed (shown for comparison)
+    assert "<td class=\"num cgt-muted cgt-not-counted\">59</td>" in approaches
+    assert "<td class=\"num cgt-muted cgt-not-counted\">19</td>" in approaches
     assert "Ppk 2.17" not in view.capability.value and "2.17" in view.capability.value
     assert "generalized confidence interval" in view.capability.value and "The 2 PPQ lots alone" in view.capability.value
     rec = view.model.result.recommendation
@@ -345,3 +348,121 @@ def test_heat_map_settings(tmp_path, session: Session) -> None:
     assert "k = 2.373" in view.map_note.value and not view.between_sd.disabled
     view.between_sd.value = 2.0
     assert "between-lot SD 2" in view.model.result.pass_map.grid.method
+
+
+# ---------------------------------------------------------------------------
+# Walk-through fixes: the page never contradicts itself
+# ---------------------------------------------------------------------------
+
+
+def _car_t_unsupported(tmp_path, session: Session):  # noqa: ANN001, ANN202
+    """CAR-T viability >= 70 % and CD3+ purity >= 90 % (illustrative limits), PPQ lots alone: CD3+ purity's Ppk
+    (1.00) cannot be shown above 1.00 by any number of lots, and viability would need 13 PPQ lots."""
+    view = process_validation.build_page(_store(tmp_path, session))
+    view.lower.value = "70"
+    view.controls.attribute.value = "cd3_purity"
+    view.lower.value = "90"
+    view.count_development.value = False
+    return view
+
+
+def test_an_unsupported_number_is_never_called_justified(tmp_path, session: Session) -> None:
+    view = _car_t_unsupported(tmp_path, session)
+    rec = view.model.result.recommendation
+    assert (rec.n, rec.n_planned) == (None, 3) and "No number of PPQ lots is supported yet" in view.recommendation.value
+    for text in (rec.protocol_text, view.lot_panel.justification.value, view.recommendation.value):
+        assert "justified" not in text and "Number of PPQ lots: 3." not in text
+        assert "rests on" not in text  # no "the number therefore rests on ..." either
+    assert rec.protocol_text.startswith("Number of PPQ lots planned: 3, not supported by the data. The data do not "
+                                        "yet support 3 lots. Viability would need 13 PPQ lots: Capability")
+    assert "CD3+ purity: no number of lots reaches Capability (Ppk &gt; 1.00)" in view.recommendation.value
+    assert "The options: (1) improve the process" in rec.protocol_text
+    assert "it is not a justification of the number" in view.lot_panel.justification.value
+    assert "the data do not yet support the 3 planned, and it says so" in view.recommendation.value
+    # accepted anyway (the user's call), the record says plainly that the data do not support it
+    view.lot_panel.accept.click()
+    d = view.store.load().decisions[-1]
+    assert isinstance(d, PpqLotCountDecision) and (d.n_lots, d.recommended, d.supported) == (3, None, False)
+    assert decisions.summary(d).startswith(
+        "PPQ of 3 lots, NOT supported by the data (they support no number of PPQ lots yet; Viability: needs 13 PPQ "
+        "lots; CD3+ purity: no number of lots reaches the targets)")
+    criteria = [row["criterion"] for row in decisions.rows(d)]
+    assert criteria[0].endswith("the targets need 13 PPQ lots: 3 not supported")
+    assert criteria[1].endswith("no number of lots reaches the targets: 3 not supported")
+    assert dict(decisions.facts(d))["Supported by the data"].startswith("NOT supported by the data")
+    # a reachable number above the plan: the text names it as an option, never as a justification of 3
+    view.lower.value = "70"
+    rec = view.model.result.recommendation
+    assert (rec.n, rec.supported) == (13, False) and "justified" not in rec.protocol_text
+    assert "(1) plan at least 13 lots" in rec.protocol_text
+    assert "Not supported: 3 planned, the data need at least 13 PPQ lots" in view.recommendation.value
+    view.planned.value = 13
+    assert view.model.result.recommendation.protocol_text.startswith("Number of PPQ lots: 13. FDA has set no "
+                                                                     "minimum number of PPQ lots; the number below "
+                                                                     "is justified")
+
+
+def test_uncounted_approaches_are_marked_and_greyed(tmp_path, session: Session) -> None:
+    view = _aav_potency(tmp_path, session)
+    html = view.approaches.value
+    assert "<th>Counted</th>" in html
+    assert "The number rests on Capability (Ppk &gt; 1.00), Tolerance interval inside spec (99%/95%)" in html
+    success = html[html.index("Success run (95% reliability)"):]
+    success = success[:success.index("</tr>")]
+    assert "no: for comparison" in success and "cgt-not-counted" in success  # 59 lots shown, not required
+    capability = html[html.index("Capability (Ppk &gt; 1.00)</td>"):]
+    assert "cgt-not-counted" not in capability[:capability.index("</tr>")]
+    legend = [t.get("name") for t in view.lots_out.outputs[0]["data"]["application/vnd.plotly.v1+json"]["data"]]
+    assert "Success run (95% reliability): n = 59 (not counted)" in legend
+    assert "Capability (Ppk > 1.00): n = 6" in legend
+    view.counted["success_run"].value = True  # counted now: a requirement, shown as one
+    html = view.approaches.value
+    success = html[html.index("Success run (95% reliability)"):]
+    assert "cgt-not-counted" not in success[:success.index("</tr>")] and "The number rests on Success run" in html
+
+
+def _post_approval_pas(session: Session) -> Session:
+    profile = session.profile.model_copy(update={
+        "stage": Stage.POST_APPROVAL, "lots_made": session.profile.lots_made.model_copy(update={"commercial": 5}),
+        "reporting_category": "prior_approval"})
+    return session.with_profile(profile)
+
+
+def test_an_answer_against_the_profile_is_kept_and_warned(tmp_path, session: Session) -> None:
+    view = process_validation.build_page(_store(tmp_path, _post_approval_pas(session)))
+    for q in ("meets_commercial_spec", "within_shelf_life", "protocol_provides"):
+        view.answers[q].value = "yes"
+    view.answers["pas_approved"].value = "no"
+    assert view.model.plan.route == "hold_until_complete" and view.conflicts.value == ""
+    view.answers["change_needs_pas"].value = "no"  # against the profile: the answer is the user's
+    assert view.model.change_needs_pas == "no" and view.model.plan.route == "commercial_concurrent_release"
+    warning = view.conflicts.value
+    assert "cgt-msg-warning" in warning and "Your answer &#x27;no&#x27; to" in warning
+    assert "contradicts your product profile, whose &#x27;Reporting category&#x27; is &#x27;prior-approval " \
+           "supplement (21 CFR 601.12(b))&#x27;" in warning and "Start here" in warning
+    assert "contradicts your product profile" in view.release_panel.justification.value
+    view.release_panel.accept.click()
+    d = view.store.load().decisions[-1]
+    assert isinstance(d, ConcurrentReleaseDecision) and d.route == "commercial_concurrent_release"
+    (c,) = d.profile_conflicts
+    assert (c.question, c.answer, c.field) == ("change_needs_pas", "no", "'Reporting category'")
+    facts = dict(decisions.facts(d))
+    assert facts["Contradicts the product profile"].startswith("Your answer 'no' to \"After approval - does the change")
+    assert "answers against the product profile: 'Reporting category' 'prior-approval supplement" in \
+        decisions.summary(d)
+    # the profile corrected on the Start here page: the warning goes, the answer stays
+    view.store.update(lambda s: s.with_profile(s.profile.model_copy(update={"reporting_category": "cbe30"})))
+    view.on_show()
+    assert view.model.change_needs_pas == "no" and view.conflicts.value == "" and view.model.profile_conflicts == ()
+
+
+def test_a_stage_against_the_profile_is_warned(session: Session) -> None:
+    m = ProcessValidationModel(session)  # the example profile: phase 1
+    m.stage = "phase 3"
+    (c,) = m.profile_conflicts
+    assert c.text == ("Your answer 'phase 3' to \"Where is the product in development?\" contradicts your product "
+                      "profile, whose 'Stage' is phase 1.")
+    m.ind_in_effect = "no"
+    assert [c.question for c in m.profile_conflicts] == ["stage", "ind_in_effect"]
+    m.stage, m.ind_in_effect = "phase 1", "yes"
+    assert m.profile_conflicts == ()

@@ -90,7 +90,9 @@ class App:
         self.area = w.VBox()
         self.area.add_class("cgt-page-area")
         brand = w.HTML("<div class='cgt-brand'>cgtkit <span>CMC flexibilities workbook</span></div>")
-        self.widget = w.VBox([style_widget(), self.router, brand, self.nav, self.area, footer()])
+        self.case_banner = w.HTML()
+        self.case_banner.add_class("cgt-case-banner")
+        self.widget = w.VBox([style_widget(), self.router, brand, self.nav, self.case_banner, self.area, footer()])
         self.widget.add_class("cgt-app")
         self.router.observe(self._on_page, names="page")
         self.router.on_msg(self._on_router_message)
@@ -114,6 +116,7 @@ class App:
         view = self.view(page_id)
         self._call_on_show(page_id, view)
         self.nav.value = self._nav_html(page_id)
+        self.case_banner.value = case_banner_html(self.store)
         self.area.children = (view.widget,)
         if self.router.page != page_id:
             self.router.page = page_id
@@ -175,6 +178,27 @@ def warm_up(delay: float = 1.0) -> threading.Thread:
     thread = threading.Thread(target=run, name="cgtkit-warm-up", daemon=True)
     thread.start()
     return thread
+
+
+def case_banner_html(store: WorkbookStore) -> str:
+    """On every page while a training case is open: which case, and that the user's own workbook is not
+    changed by work on it ('' for the user's own workbook)."""
+    if store.path.parent.name != "training":  # cheap test first: cases live in a 'training' folder
+        return ""
+    try:
+        from cgtkit.training import case, open_case_id
+
+        case_id = open_case_id(store.path)
+        if case_id is None:
+            return ""
+        title = case(case_id).title
+    except Exception:  # noqa: BLE001 - a banner must never break a page
+        log.exception("training case banner")
+        return ""
+    from cgtkit.ui.shell import esc, page_link_html
+
+    return (f"<div class='cgt-msg cgt-msg-info'>Training case: <b>{esc(title)}</b>. Work here goes into the case's "
+            f"own workbook; yours is not changed. {page_link_html('home', 'Back to my workbook on Home')}.</div>")
 
 
 def _store_for_url() -> WorkbookStore:

@@ -141,3 +141,22 @@ def test_template_drops_the_cdn_and_adds_the_watchdog() -> None:
     assert "extends 'lab/index.html.j2'" in template
     assert template.count("| replace('<link rel=\"stylesheet\" href=\"https://cdn.jsdelivr.net") == 2
     assert "location.reload()" in template and "cgt-ready" in template
+
+
+def test_every_page_says_when_a_training_case_is_open(tmp_path, monkeypatch) -> None:
+    """Walk-through finding: only the home page said a case was open."""
+    from cgtkit.session import WORKBOOK_ENV
+    from cgtkit.training import load_cases, open_case, return_to_own
+
+    own = tmp_path / "mine" / "workbook.json"
+    monkeypatch.setenv(WORKBOOK_ENV, str(own))
+    store = WorkbookStore(own)
+    case_id, case = next(iter(load_cases().items()))
+    open_case(store, case_id)
+    app = App(store, start="comparability")
+    assert case.title in app.case_banner.value and "yours is not changed" in app.case_banner.value
+    app.show("home")
+    assert case.title in app.case_banner.value
+    return_to_own(store)
+    app.show("comparability")
+    assert app.case_banner.value == ""

@@ -67,6 +67,16 @@ class DecisionBase(_Frozen):
         return None if set(self.subjects) & gone else self
 
 
+class SingleFlexibilityDecision(DecisionBase):
+    """A decision that supports one catalog flexibility (every kind but a set of criteria)."""
+
+    flexibility_id: str = Field(description="The catalog id of the flexibility the decision supports.")
+
+    @property
+    def flexibility_ids(self) -> tuple[str, ...]:
+        return (self.flexibility_id,)
+
+
 def _check_lots(lot_ids: tuple[str, ...], n: int, what: str) -> None:
     if n != len(lot_ids):
         raise ValueError(f"{what}: n = {n} but {len(lot_ids)} lot ids")

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from cgtkit.decisions.base import (
-    DecisionBase,
+    SingleFlexibilityDecision,
     _Frozen,
     _head,
     _lots,
@@ -51,11 +51,10 @@ class ComparabilityFinding(_Frozen):
     problem: str | None = Field(default=None, description="Why the attribute could not be evaluated, if so.")
 
 
-class ComparabilityDecision(DecisionBase):
+class ComparabilityDecision(SingleFlexibilityDecision):
     """The conclusion of a comparability study for one manufacturing change, attribute by attribute."""
 
     kind: Literal["comparability"] = "comparability"
-    flexibility_id: str
     dataset: str
     change_types: tuple[str, ...] = Field(min_length=1, description="Ids of data/change_types.yaml.")
     change_labels: tuple[str, ...] = Field(default=(), description="The change types in words, as the plan named them.")
@@ -71,10 +70,6 @@ class ComparabilityDecision(DecisionBase):
     k: float = Field(gt=0, description="Quality range: pre-change mean ± k SD.")
     target_power: float = Field(gt=0, lt=1)
     findings: tuple[ComparabilityFinding, ...] = Field(min_length=1)
-
-    @property
-    def flexibility_ids(self) -> tuple[str, ...]:
-        return (self.flexibility_id,)
 
     @property
     def attributes(self) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from cgtkit.decisions.base import (
-    DecisionBase,
+    SingleFlexibilityDecision,
     _head,
     _row,
     attribute_label,
@@ -18,7 +18,7 @@ from cgtkit.decisions.base import (
     summary,
 )
 
-class LegacyDecision(DecisionBase):
+class LegacyDecision(SingleFlexibilityDecision):
     """A decision from an older workbook that no typed kind fits, kept exactly as written.
 
     The migration maps an old decision to a typed kind only when every field
@@ -27,13 +27,8 @@ class LegacyDecision(DecisionBase):
     """
 
     kind: Literal["legacy"] = "legacy"
-    flexibility_id: str
     from_schema: int = Field(default=1, ge=1, description="Workbook schema the decision was written under.")
     extra: dict[str, Any] = Field(default_factory=dict, description="The fields no typed kind holds, as written.")
-
-    @property
-    def flexibility_ids(self) -> tuple[str, ...]:
-        return (self.flexibility_id,)
 
 
 # legacy

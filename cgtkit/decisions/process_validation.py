@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from cgtkit.decisions.base import (
-    DecisionBase,
+    SingleFlexibilityDecision,
     _check_limits,
     _check_lots,
     _Frozen,
@@ -110,11 +110,10 @@ class ResidualRiskRecord(_Frozen):
         return self
 
 
-class PpqLotCountDecision(DecisionBase):
+class PpqLotCountDecision(SingleFlexibilityDecision):
     """The number of PPQ lots chosen for one process (data set), with every approach's numbers per attribute."""
 
     kind: Literal["ppq_lot_count"] = "ppq_lot_count"
-    flexibility_id: str
     dataset: str
     lot_types: tuple[LotType, ...] = Field(min_length=1, description="Lot types the estimates come from.")
     process_versions: tuple[str, ...] = Field(default=(), description="Versions of those lots; () when not named.")
@@ -138,10 +137,6 @@ class PpqLotCountDecision(DecisionBase):
         if len(attributes) != len(set(attributes)):
             raise ValueError("one finding per attribute")
         return self
-
-    @property
-    def flexibility_ids(self) -> tuple[str, ...]:
-        return (self.flexibility_id,)
 
     @property
     def attributes(self) -> tuple[str, ...]:
@@ -183,7 +178,7 @@ class ProfileConflict(_Frozen):
                 f"{self.field} is {self.value}.")
 
 
-class ConcurrentReleaseDecision(DecisionBase):
+class ConcurrentReleaseDecision(SingleFlexibilityDecision):
     """The route planned for PPQ lots whose protocol is not complete, with the answers and every condition."""
 
     kind: Literal["concurrent_release"] = "concurrent_release"
@@ -213,10 +208,6 @@ class ConcurrentReleaseDecision(DecisionBase):
             if unmet:
                 raise ValueError(f"commercial concurrent release with conditions not met: {', '.join(unmet)}")
         return self
-
-    @property
-    def flexibility_ids(self) -> tuple[str, ...]:
-        return (self.flexibility_id,)
 
     @property
     def subjects(self) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from cgtkit.decisions.base import (
     DecisionBase,
+    SingleFlexibilityDecision,
     _check_limits,
     _check_lots,
     _Frozen,
@@ -63,11 +64,10 @@ class ToleranceBasis(_Frozen):
         return cls(coverage=float(match[1]) / 100, confidence=float(match[2]) / 100)
 
 
-class CommercialCriterionDecision(DecisionBase):
+class CommercialCriterionDecision(SingleFlexibilityDecision):
     """One attribute's accepted commercial acceptance criterion (one candidate of the page)."""
 
     kind: Literal["commercial_criterion"] = "commercial_criterion"
-    flexibility_id: str
     dataset: str = Field(description="Name of the workbook data set the lots come from.")
     attribute: str = Field(description="Attribute id (data/attributes.yaml).")
     lot_types: tuple[LotType, ...] = Field(min_length=1, description="Lot types the criterion was set from.")
@@ -95,10 +95,6 @@ class CommercialCriterionDecision(DecisionBase):
         if horizons != sorted(set(horizons)):
             raise ValueError(f"{self.attribute}: risk horizons must increase without repeats, got {horizons}")
         return self
-
-    @property
-    def flexibility_ids(self) -> tuple[str, ...]:
-        return (self.flexibility_id,)
 
     @property
     def attributes(self) -> tuple[str, ...]:

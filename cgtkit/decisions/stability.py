@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from cgtkit.decisions.base import (
-    DecisionBase,
+    SingleFlexibilityDecision,
     _check_limits,
     _Frozen,
     _head,
@@ -64,11 +64,10 @@ def _hours(hours: float | None) -> str:
     return f"{_num(hours)} h" if hours < 96 else f"{_num(hours / 24)} days"
 
 
-class ShelfLifeDecision(DecisionBase):
+class ShelfLifeDecision(SingleFlexibilityDecision):
     """A shelf-life claim for one attribute under one storage condition, estimated by ICH Q1E."""
 
     kind: Literal["shelf_life"] = "shelf_life"
-    flexibility_id: str
     dataset: str = Field(description="The workbook data set of stability results.")
     attribute: str = Field(description="Attribute id (data/attributes.yaml).")
     unit: str = Field(description="The attribute's unit in the data.")
@@ -106,10 +105,6 @@ class ShelfLifeDecision(DecisionBase):
         if self.supported_shelf_life > self.allowed_shelf_life + 1e-9:
             raise ValueError(f"{self.attribute}: the supported shelf life exceeds the extrapolation allowance")
         return self
-
-    @property
-    def flexibility_ids(self) -> tuple[str, ...]:
-        return (self.flexibility_id,)
 
     @property
     def attributes(self) -> tuple[str, ...]:
@@ -163,12 +158,11 @@ class PlanOutcome(_Frozen):
     release_within_shelf_life: bool
 
 
-class TestingPlanDecision(DecisionBase):
+class TestingPlanDecision(SingleFlexibilityDecision):
     """The release-testing plan chosen for a small lot, with its sample and release-time budget."""
 
     __test__ = False  # a decision, not a test class, whatever pytest reads in its name
     kind: Literal["testing_plan"] = "testing_plan"
-    flexibility_id: str
     product: str = Field(description="The product the tests and plans are for (data/release_tests.yaml: car_t, aav).")
     lot_label: str
     volume_ml: float = Field(gt=0)

@@ -45,6 +45,7 @@ from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.session import Session
 from cgtkit.stats.equivalence import PowerGrid
 from cgtkit.ui.decision_panel import lot_datasets
+from cgtkit.ui.selection import follow_dataset
 from cgtkit.vocab import AttributeKind
 
 PAGE_ID = "comparability"
@@ -142,15 +143,7 @@ class ComparabilityModel(HasTraits):
 
     @observe("dataset")
     def _on_dataset(self, change: dict[str, Any]) -> None:
-        busy, self._busy = self._busy, True
-        try:
-            self._follow_dataset()
-        except CgtkitError:
-            self.set_trait("dataset", change["old"])
-            raise
-        finally:
-            self._busy = busy
-        self.recompute()
+        follow_dataset(self, change)
 
     def _follow_dataset(self) -> None:
         frame = self.frame()

@@ -194,6 +194,22 @@ class LotSelection(HasTraits):
         self.set_trait("changed", self.changed + 1)
 
 
+def follow_dataset(model: Any, change: dict[str, Any]) -> None:
+    """A page model's new data set: ``model._follow_dataset()`` updates what depends on it, under the
+    model's ``_busy`` flag so the traits it moves do not each recompute; a data set that cannot be read
+    leaves the choice as it was. Recomputes once, unless a larger change (busy already) does at its end."""
+    busy, model._busy = model._busy, True
+    try:
+        model._follow_dataset()
+    except CgtkitError:
+        model.set_trait("dataset", change["old"])
+        raise
+    finally:
+        model._busy = busy
+    if not busy:
+        model.recompute()
+
+
 def bind_choice(dropdown: w.Dropdown, model: HasTraits, value: str, options: str,
                 guard: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
     """Keep a dropdown and a model's (options, value) traits in step, both ways.

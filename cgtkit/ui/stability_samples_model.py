@@ -65,6 +65,7 @@ from cgtkit.decisions import (
 from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.session import Session
 from cgtkit.stats.stability import TIME_UNITS, convert_time
+from cgtkit.ui.selection import follow_dataset
 from cgtkit.vocab import AttributeKind, DatasetKind, LotType
 
 PAGE_ID = "stability_samples"
@@ -243,16 +244,7 @@ class StabilityModel(HasTraits):
 
     @observe("dataset")
     def _on_dataset(self, change: dict[str, Any]) -> None:
-        busy, self._busy = self._busy, True
-        try:
-            self._follow_dataset()
-        except CgtkitError:
-            self.set_trait("dataset", change["old"])
-            raise
-        finally:
-            self._busy = busy
-        if not busy:
-            self.recompute()
+        follow_dataset(self, change)
 
     def _follow_dataset(self) -> None:
         rows = self._timed()

@@ -7,7 +7,7 @@
   figures interactive with no network fetch (:mod:`~cgtkit.record.html`);
 * :func:`render_markdown` — Markdown, every user text escaped (:mod:`~cgtkit.record.markdown`);
 * :func:`render_docx` — a Word document a regulatory writer edits, each figure as a picture
-  (drawn by :mod:`~cgtkit.record.static_figures`) followed by the table of its numbers
+  (drawn by :mod:`~cgtkit.plots.pictures`) followed by the table of its numbers
   (:mod:`~cgtkit.record.word`).
 
 HTML and Markdown come from Jinja2 templates in ``cgtkit/templates/`` (``record.html.j2``,

@@ -1,7 +1,7 @@
 """The decision record as a Word document (python-docx) that a regulatory writer edits.
 
 Same sections and words as the HTML report. Each figure is a picture (PNG, 150 dpi, 6 inches wide)
-drawn by :mod:`cgtkit.record.static_figures` with matplotlib, since plotly's own image export needs
+drawn by :mod:`cgtkit.plots.pictures` with matplotlib, since plotly's own image export needs
 kaleido and a Chrome browser that a plain install and Binder do not have; its caption follows, then
 the table of its numbers (lot, date, lot type, result), which a writer may quote or delete. A figure
 that cannot be drawn is given by its caption and numbers only, with a sentence saying so.
@@ -86,15 +86,25 @@ def _paragraph(doc: Any, style: str | None) -> Any:
     return p
 
 
+def _run(paragraph: Any, text: str) -> Any:
+    """A run holding ``text``. python-docx's ``add_run(text)`` reads the text a character at a time
+    (for tabs and line breaks); text without them goes into one ``w:t`` at once."""
+    if any(ch in text for ch in "\t\n\r"):
+        return paragraph.add_run(text)
+    run = paragraph.add_run()
+    run._r.add_t(text)
+    return run
+
+
 def _para(doc: Any, text: str, style: str | None = None, bold_lead: str = "") -> None:
     p = _paragraph(doc, style)
     if bold_lead:
-        p.add_run(clean(bold_lead)).bold = True
-    p.add_run(clean(text))
+        _run(p, clean(bold_lead)).bold = True
+    _run(p, clean(text))
 
 
 def _heading(doc: Any, text: str, level: int) -> None:
-    _paragraph(doc, "Title" if level == 0 else f"Heading {level}").add_run(clean(text))
+    _run(_paragraph(doc, "Title" if level == 0 else f"Heading {level}"), clean(text))
 
 
 def _picture(doc: Any, png: bytes, width: Any) -> Any:
@@ -112,35 +122,55 @@ def _picture(doc: Any, png: bytes, width: Any) -> Any:
 
 
 def _figure(doc: Any, number: int, figure: FigureData) -> None:
-    """A figure as a picture, its caption under it (kept on the same page), then its numbers; only the
-    caption and numbers, with the reason, when the picture cannot be drawn."""
-    from docx.shared import Inches
-
-    from cgtkit.record.static_figures import figure_png
-
-    try:
-        png = figure_png(figure.spec, width_inches=FIGURE_WIDTH_INCHES)
-    except (ValueError, ImportError) as err:  # a figure this module cannot draw; matplotlib missing
-        _para(doc, f"Figure {number} could not be drawn as a picture here ({clean(err)}); its caption and "
-                   "numbers follow, and the HTML report holds it, interactive.")
-    else:
-        picture = _paragraph(doc, None)
-        picture.paragraph_format.keep_with_next = True
-        inline = _picture(doc, png, Inches(FIGURE_WIDTH_INCHES))
-        inline.docPr.set("name", f"Figure {number}")
-        inline.docPr.set("descr", clean(figure.caption))  # alternative text, for screen readers
-        picture.add_run()._r.add_drawing(inline)
+    """A figure's place: its picture's paragraph, filled by :func:`_draw_pictures` once every picture is
+    drawn; then its caption under it (kept on the same page) and its numbers."""
+    picture = _paragraph(doc, None)
+    picture.paragraph_format.keep_with_next = True
+    doc.cgt_pictures.append((picture, number, figure))
     _para(doc, figure.caption, bold_lead=f"Figure {number}. ")
     add_table(doc, figure.header, figure.rows)
 
 
+def _draw_pictures(doc: Any, batch: Any) -> None:
+    """Puts each figure's picture in its paragraph; a figure that cannot be drawn gets a sentence saying
+    so instead, before its caption and numbers."""
+    from docx.shared import Inches
+
+    for paragraph, number, figure in doc.cgt_pictures:
+        try:
+            png = batch.png(figure.spec)
+        except (ValueError, ImportError) as err:  # a figure this module cannot draw; matplotlib missing
+            paragraph.paragraph_format.keep_with_next = None
+            _run(paragraph, clean(f"Figure {number} could not be drawn as a picture here ({clean(err)}); its "
+                                    "caption and numbers follow, and the HTML report holds it, interactive."))
+            continue
+        inline = _picture(doc, png, Inches(FIGURE_WIDTH_INCHES))
+        inline.docPr.set("name", f"Figure {number}")
+        inline.docPr.set("descr", clean(figure.caption))  # alternative text, for screen readers
+        paragraph.add_run()._r.add_drawing(inline)
+
+
 def render_docx(record: DecisionRecord) -> bytes:
     """The .docx file's bytes."""
+    from cgtkit.plots.pictures import PictureBatch
+
+    # the pictures are drawn (in worker processes when there are many) while the text is written
+    with PictureBatch([f.data.spec for f in record.figures], FIGURE_WIDTH_INCHES) as batch:
+        doc = _document(record)
+        _draw_pictures(doc, batch)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _document(record: DecisionRecord) -> Any:
+    """The document with every section, each figure's picture paragraph left empty."""
     from docx import Document
     from docx.shared import Pt
 
     doc = Document()
     doc.cgt_styles = _Styles(doc)
+    doc.cgt_pictures = []
     doc.styles["Normal"].font.size = Pt(10)
     doc.core_properties.title = clean(record.title)
     doc.core_properties.author = "cgtkit"
@@ -241,6 +271,4 @@ def render_docx(record: DecisionRecord) -> bytes:
         add_table(doc, ("Data set", "SHA-256"), record.audit.datasets, (1500, 3500))
     add_table(doc, ("Entry", "When", "What changed", "Entry SHA-256"),
               [(e.index, e.time, e.summary, e.hash) for e in record.audit.log], (400, 900, 2500, 1200))
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    return doc

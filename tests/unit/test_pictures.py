@@ -17,7 +17,7 @@ import pytest
 from cgtkit.record import build_record, render_docx
 from cgtkit.record.figures import LIMIT_COLOUR, FigureData
 from cgtkit.record.model import DecisionRecord
-from cgtkit.record.static_figures import DPI, WIDTH_INCHES, draw_figure, figure_png, png_bytes
+from cgtkit.plots.pictures import DPI, WIDTH_INCHES, PictureBatch, draw_figure, figure_png, png_bytes
 from tests.unit.test_record_workbooks import with_page_decisions
 
 Image = pytest.importorskip("PIL.Image")
@@ -95,15 +95,21 @@ def test_limits_are_drawn_where_the_axis_puts_them(record: DecisionRecord, title
     assert not any(n > 300 for n in _rows_of_colour(figure_png(without), LIMIT_COLOUR).values())
 
 
+def _texts(fig, gid: str) -> list:  # noqa: ANN001
+    return [t for t in fig.texts if t.get_gid() == gid]
+
+
 def test_a_log_axis_keeps_the_specs_ticks(record: DecisionRecord) -> None:
     spec = _figure(record, "Vector copy number").spec
     fig = draw_figure(spec)
     png_bytes(fig)
-    ax = fig.axes[0]
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == spec["layout"]["yaxis"]["ticktext"]
-    assert list(ax.get_yticks()) == pytest.approx(spec["layout"]["yaxis"]["tickvals"])
-    assert ax.get_ylabel() == "Vector copy number (VCN)\n(copies/transduced cell)"
+    ticks = _texts(fig, "ytick")
+    assert [t.get_text() for t in ticks] == spec["layout"]["yaxis"]["ticktext"]
+    for text, value in zip(ticks, spec["layout"]["yaxis"]["tickvals"], strict=True):
+        box = text.get_window_extent()
+        assert (box.y0 + box.y1) / 2 == pytest.approx(fig.bbox.height - _limit_row(fig, value, log=True), abs=1.5)
+        assert box.x1 < fig.axes[0].get_window_extent().x0  # left of the plot
+    assert [t.get_text() for t in _texts(fig, "ytitle")] == ["Vector copy number (VCN)\n(copies/transduced cell)"]
 
 
 def _titer_spec(**trace: object) -> dict:
@@ -121,20 +127,27 @@ def test_numbers_and_dates_read_as_on_the_pages() -> None:
     fig = draw_figure(_titer_spec())
     png_bytes(fig)
     ax = fig.axes[0]
-    y_labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    y_labels = [t.get_text() for t in _texts(fig, "ytick")]
     assert y_labels and all("×10¹³" in t for t in y_labels) and not any("e+" in t or "e1" in t for t in y_labels)
     assert ax.yaxis.get_offset_text().get_text() == ""
-    x_labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    x_labels = [t.get_text() for t in _texts(fig, "xtick")]
     assert x_labels[0].endswith("2024") and any(t == "Jan\n2025" for t in x_labels)
-    assert fig.legends[0].get_texts()[0].get_text() == r"clinical <A> costs \$5"  # shown as "$5", not as math
+    assert _texts(fig, "legend")[0].get_text() == r"clinical <A> costs \$5"  # shown as "$5", not as math
     assert fig.texts[0].get_text() == "AAV titer" and ax.get_title(loc="left") == "open circles: censored"
 
 
 def test_open_and_filled_markers_are_told_apart() -> None:
     ax = draw_figure(_titer_spec()).axes[0]
-    faces = [c.get_facecolors() for c in ax.collections]
-    assert len(ax.collections) == 3  # one group per symbol
-    assert sum(1 for f in faces if len(f) == 0 or f[0][3] == 0) == 1  # the open circle has no fill
+    markers = [line for line in ax.lines if line.get_marker() not in (None, "None", "")]
+    assert sorted(line.get_marker() for line in markers) == ["D", "o", "o"]  # one group per symbol
+    faces = [line.get_markerfacecolor() for line in markers if line.get_marker() == "o"]
+    assert sorted(faces, key=str) == ["#2b5c8a", "none"]  # the open circle has no fill
+
+
+def test_markers_of_different_colours_in_one_trace_keep_their_colours() -> None:
+    ax = draw_figure(_titer_spec(marker={"color": ["#2b5c8a", "#b7791f", "#2f855a"], "size": [9, 9, 12]})).axes[0]
+    points = [c for c in ax.collections if c.get_gid() != "grid"]
+    assert len(points) == 1 and len(points[0].get_facecolors()) == 3 and len(set(points[0].get_sizes())) == 2
 
 
 @pytest.mark.parametrize(("change", "words"), [
@@ -155,8 +168,50 @@ def test_layout_parts_it_does_not_draw_are_refused() -> None:
         figure_png(spec)
 
 
+def _crowded_spec() -> dict:
+    """Long titles and labels, many legend entries, a limit's label at the top of the range."""
+    spec = _titer_spec()
+    spec["data"] += [{"type": "scatter", "mode": "lines+text", "name": f"limit number {i} of a long list of limits",
+                      "x": ["2024-09-01", "2025-06-01"], "y": [(1.2 + 0.3 * i) * 1e13] * 2, "text": ["", f"limit {i}"],
+                      "textposition": "top left", "line": {"color": "#c53030", "dash": "dash"}} for i in range(5)]
+    spec["layout"]["title"]["text"] = ("A title long enough to be wrapped onto a second line by the drawing of the "
+                                       "picture<br><sup>and a note under it, long enough to wrap as well, since "
+                                       "notes explain the symbols used in the figure</sup>")
+    spec["layout"]["yaxis"]["title"]["text"] = "Vector genomes per millilitre<br>(vg/mL)"
+    return spec
+
+
+def _boxes_apart(a, b) -> bool:  # noqa: ANN001
+    return a.x1 <= b.x0 + 0.5 or b.x1 <= a.x0 + 0.5 or a.y1 <= b.y0 + 0.5 or b.y1 <= a.y0 + 0.5
+
+
+def test_every_text_fits_in_the_picture_apart_from_the_others(record: DecisionRecord) -> None:
+    """The layout is computed from font metrics before drawing; the drawn texts must agree with it."""
+    specs = [f.data.spec for f in record.figures] + [_titer_spec(), _crowded_spec()]
+    for spec in specs:
+        fig = draw_figure(spec)
+        png_bytes(fig)
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        plot = ax.get_window_extent(renderer)
+        texts = [t for t in [*fig.texts, ax.title, ax._left_title, *ax.texts] if t.get_text()]
+        boxes = {id(t): t.get_window_extent(renderer) for t in texts}
+        for t in texts:
+            box = boxes[id(t)]
+            assert box.x0 >= -0.5 and box.y0 >= -0.5 and box.x1 <= fig.bbox.width + 0.5 \
+                and box.y1 <= fig.bbox.height + 0.5, (t.get_text(), box)
+        for i, a in enumerate(texts):
+            for b in texts[i + 1:]:
+                assert _boxes_apart(boxes[id(a)], boxes[id(b)]), (a.get_text(), b.get_text())
+        outside = [t for t in fig.texts if t.get_gid() in ("xtick", "ytick", "xtitle", "ytitle", "legend")]
+        for t in outside:  # axis and legend text stays out of the plot area
+            assert _boxes_apart(boxes[id(t)], plot), t.get_text()
+        for t in ax.texts:  # a limit's label stays under the note
+            assert boxes[id(t)].y1 <= plot.y1 + 0.5, t.get_text()
+
+
 def test_matplotlib_is_imported_only_when_a_figure_is_drawn() -> None:
-    code = ("import sys; import cgtkit.record, cgtkit.record.word, cgtkit.record.static_figures; "
+    code = ("import sys; import cgtkit.record, cgtkit.record.word, cgtkit.plots.pictures; "
             "sys.exit(1 if 'matplotlib' in sys.modules else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -217,3 +272,103 @@ def test_word_gives_a_figure_it_cannot_draw_as_its_numbers_with_a_note(record: D
     caption = next(i for i, el in enumerate(body) if el.tag == f"{_W}p"
                    and "".join(t.text or "" for t in el.iter(f"{_W}t")).startswith(f"Figure {first.number}. "))
     assert body[caption + 1].tag == f"{_W}tbl"
+
+
+# -- many at once ---------------------------------------------------------------------------------
+
+
+def _distinct_specs(n: int) -> list[dict]:
+    specs = []
+    for i in range(n):
+        spec = _titer_spec()
+        spec["data"][0]["y"] = [1.1e13 + i * 1e11, 1.6e13, 2.3e13]
+        specs.append(spec)
+    return specs
+
+
+def _wait(job, seconds: float = 60.0):  # noqa: ANN001, ANN202
+    """Runs ``job`` in a thread; a batch that hangs fails the test instead of stopping the suite."""
+    import threading
+
+    out: dict = {}
+    thread = threading.Thread(target=lambda: out.update(value=job()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "the batch hung"
+    return out["value"]
+
+
+def test_a_batch_draws_in_worker_processes_what_figure_png_draws(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cgtkit.plots import pictures
+
+    specs = _distinct_specs(5)
+    bad = _titer_spec(type="bar")
+    expected = [png_bytes(draw_figure(s)) for s in specs]
+    monkeypatch.setattr(pictures, "_CACHE", {})
+
+    def draw() -> tuple[int, list, str]:
+        with PictureBatch([*specs, bad, specs[0]], workers=2) as batch:
+            workers = batch.workers
+            got = [batch.png(s) for s in specs]
+            with pytest.raises(ValueError, match="'bar' trace") as err:
+                batch.png(bad)
+            return workers, got + [batch.png(specs[0])], str(err.value)
+
+    workers, got, _message = _wait(draw)
+    assert workers == 2
+    assert got == [*expected, expected[0]]  # the same bytes, in the order asked, a repeat from the cache
+
+
+def test_a_batch_asked_before_its_workers_start_still_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The picture asked for first may be wanted before the thread starting the workers has handed it
+    over (a slow fork server); the answer must come all the same."""
+    import multiprocessing
+    import time
+
+    from cgtkit.plots import pictures
+
+    monkeypatch.setattr(pictures, "_CACHE", {})
+    real = multiprocessing.get_context
+
+    def slow(method: str | None = None):  # noqa: ANN202
+        time.sleep(1.0)
+        return real(method)
+
+    monkeypatch.setattr(multiprocessing, "get_context", slow)
+    specs = _distinct_specs(4)
+
+    def draw() -> list[bytes]:
+        with PictureBatch(specs, workers=2) as batch:
+            return [batch.png(s) for s in specs]
+
+    assert _wait(draw) == [png_bytes(draw_figure(s)) for s in specs]
+
+
+def test_a_batch_without_worker_processes_draws_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from cgtkit.plots import pictures
+
+    monkeypatch.setattr(pictures, "_CACHE", {})
+
+    def none(method: str | None = None):  # noqa: ANN202
+        raise ValueError(f"cannot find context for {method!r}")
+
+    monkeypatch.setattr(multiprocessing, "get_context", none)
+    specs = _distinct_specs(3)
+    with PictureBatch(specs, workers=2) as batch:
+        assert _wait(lambda: [batch.png(s) for s in specs]) == [png_bytes(draw_figure(s)) for s in specs]
+
+
+def test_a_batch_of_few_figures_or_one_cpu_starts_no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cgtkit.plots import pictures
+
+    monkeypatch.setattr(pictures, "_CACHE", {})
+    with PictureBatch(_distinct_specs(3)) as batch:
+        assert batch.workers == 0  # fewer than MIN_PER_WORKER figures per worker
+    monkeypatch.setattr(pictures, "_usable_cpus", lambda: 1)
+    with PictureBatch(_distinct_specs(12)) as batch:
+        assert batch.workers == 0
+    monkeypatch.setattr(pictures, "_usable_cpus", lambda: 8)
+    with PictureBatch(_distinct_specs(40)) as batch:
+        assert batch.workers == PictureBatch.MAX_WORKERS

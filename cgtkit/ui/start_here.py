@@ -246,7 +246,9 @@ def plan_html(plan: MeetingPlan) -> str:
         questions = "<p>No flexibility is in play at this stage.</p>"
     return (head + timing + source
             + "<div class='cgt-subsection'><b>Draft questions, one per flexibility that applies now</b> "
-              "<span class='cgt-muted'>(edit them; the decision record can reuse them)</span></div>" + questions)
+              "<span class='cgt-muted'>(cgtkit's drafts: word them as your own on the "
+            + page_link_html("decision_record") + " page, where they go into the briefing package)</span></div>"
+            + questions)
 
 
 def _cap(text: str) -> str:

@@ -93,6 +93,11 @@ def dataset_kind(frame: pd.DataFrame) -> DatasetKind:
     return DatasetKind.LOTS
 
 
+#: Characters a data set's name may hold besides letters and digits (names appear in tables, file
+#: names of exports and the record; brackets, dots and commas allow "lots (v2, run 1.1)").
+DATASET_NAME_MARKS = "-_ ().,+"
+
+
 class Dataset(BaseModel):
     """A lot data set in the long format of :mod:`cgtkit.io`, stored by value."""
 
@@ -420,8 +425,9 @@ class Session(BaseModel):
         """Data set ``old`` called ``new``; decisions that used it follow the new name."""
         self._require_dataset(old)
         new = new.strip()
-        if not new or any(not (ch.isalnum() or ch in "-_ ") for ch in new):
-            raise SessionError(f"{new!r} cannot name a data set: use letters, digits, spaces, '-' or '_'.")
+        if not new or any(not (ch.isalnum() or ch in DATASET_NAME_MARKS) for ch in new):
+            raise SessionError(f"{new!r} cannot name a data set: use letters, digits, spaces and "
+                               f"{', '.join(repr(c) for c in DATASET_NAME_MARKS.strip())}.")
         if new != old and new in self.datasets:
             raise SessionError(f"The workbook already has a data set named {new!r}: choose another name.")
         datasets = {(new if k == old else k): (v.model_copy(update={"name": new}) if k == old else v)
@@ -895,6 +901,14 @@ class WorkbookStore:
             updated.save(self.path)
             return updated
 
+    @property
+    def inputs_path(self) -> Path:
+        """Beside the workbook: what the user entered on the pages before deciding (:mod:`cgtkit.ui.page_inputs`)."""
+        return self.path.with_name(self.path.stem + ".inputs.json")
+
     def replace(self, session: Session) -> Session:
-        """Overwrite the workbook (used when the user opens a workbook file)."""
-        return self.update(lambda _old: session)
+        """Overwrite the workbook (used when the user opens a workbook file, or starts over); the pages'
+        inputs, entered for the workbook replaced, go with it."""
+        updated = self.update(lambda _old: session)
+        self.inputs_path.unlink(missing_ok=True)
+        return updated

@@ -33,6 +33,7 @@ from cgtkit.meeting_plan import DraftQuestion
 from cgtkit.record.figures import AttributeLots, FigureData, attribute_lots, lots_figure, recorded_for
 from cgtkit.session import Session, item_digests, verify_audit
 from cgtkit.tables import number
+from cgtkit.vocab import Stage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -245,8 +246,10 @@ def _product(session: Session) -> tuple[tuple[tuple[str, str], ...], str]:
     if p is None:
         return (("Product", "not described yet: fill in the profile on Start here"),), "the product"
     f = question_fields(p)
-    rows = [("Product", p.name), ("Product type", f["modality"]), ("Stage", f["stage"]),
-            ("Current study", "pivotal (meant to support the BLA)" if p.pivotal else "not pivotal"),
+    # a study's pivotal flag means nothing once the BLA is filed (the profile keeps it, as entered)
+    study = ([("Current study", "pivotal (meant to support the BLA)" if p.pivotal else "not pivotal")]
+             if p.stage.index < Stage.BLA.index else [])
+    rows = [("Product", p.name), ("Product type", f["modality"]), ("Stage", f["stage"]), *study,
             ("Lots made", f["lots_detail"]), ("Lots per year", f["lots_per_year"]),
             ("Shelf life", f"{f['shelf_life_days']} days"), ("Patients who could be treated (US)", f["population"]),
             ("Expedited programs", f["designation"]), ("Planned change", f["change"])]

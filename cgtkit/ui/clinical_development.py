@@ -18,6 +18,7 @@ from cgtkit.tables import Column, html_table, number, percent
 from cgtkit.ui.clinical_development_model import FLEXIBILITIES, PAGE_ID, ClinicalDevelopmentModel, ClinicalResult
 from cgtkit.ui.selection import LotSelectionControls
 from cgtkit.ui.shell import StatusArea, esc, page_frame
+from cgtkit.ui.page_inputs import keep_page_inputs
 from cgtkit.ui.decision_panel import DecisionPanel, section
 from cgtkit.ui.spec_parts import (
     SpecificationsPageView,
@@ -119,5 +120,7 @@ class ClinicalDevelopmentView(SpecificationsPageView):
 
 
 def build_page(store: WorkbookStore, page_id: str = PAGE_ID) -> ClinicalDevelopmentView:
-    """The page's entry point: the model from the saved workbook, then its view."""
-    return ClinicalDevelopmentView(ClinicalDevelopmentModel(store.load()), store)
+    """The page's entry point: the model from the saved workbook and the inputs kept for it, then its view."""
+    model = ClinicalDevelopmentModel(store.load())
+    keep_page_inputs(model, store.inputs_path, PAGE_ID)
+    return ClinicalDevelopmentView(model, store)

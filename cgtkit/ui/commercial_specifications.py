@@ -25,6 +25,7 @@ from cgtkit.ui.commercial_specifications_model import (
 )
 from cgtkit.ui.selection import LotSelectionControls, bind_choice
 from cgtkit.ui.shell import StatusArea, esc, page_frame, show_figure
+from cgtkit.ui.page_inputs import keep_page_inputs
 from cgtkit.ui.decision_panel import DecisionPanel, section
 from cgtkit.ui.spec_parts import (
     SpecificationsPageView,
@@ -177,6 +178,8 @@ class CommercialSpecificationsView(SpecificationsPageView):
 
 
 def build_page(store: WorkbookStore, page_id: str = PAGE_ID) -> CommercialSpecificationsView:
-    """The page's entry point: the model from the saved workbook, then its view."""
-    return CommercialSpecificationsView(CommercialSpecificationsModel(store.load()), store)
+    """The page's entry point: the model from the saved workbook and the inputs kept for it, then its view."""
+    model = CommercialSpecificationsModel(store.load())
+    keep_page_inputs(model, store.inputs_path, PAGE_ID)
+    return CommercialSpecificationsView(model, store)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 from traitlets import Enum, Instance, List, Tuple, Unicode, observe
@@ -56,6 +56,7 @@ class CommercialSpecificationsModel(SelectionPageModel):
     candidate = Unicode("ti_99_95")
     candidate_options = List(Tuple(Unicode(), Unicode()), read_only=True)
     result = Instance(CommercialResult, allow_none=True, read_only=True)
+    INPUTS: ClassVar[tuple[str, ...]] = ("method", "candidate")
 
     def __init__(self, session: Session) -> None:
         super().__init__()

@@ -29,6 +29,7 @@ from cgtkit.ui.comparability_model import (
     ComparabilityView,
 )
 from cgtkit.ui.decision_panel import DecisionPanel, FollowsWorkbook, section
+from cgtkit.ui.page_inputs import keep_page_inputs
 from cgtkit.ui.selection import bind_choice
 from cgtkit.ui.shell import StatusArea, esc, page_frame, show_figure
 
@@ -320,5 +321,7 @@ class ComparabilityPageView(FollowsWorkbook):
 
 
 def build_page(store: WorkbookStore, page_id: str = PAGE_ID) -> ComparabilityPageView:
-    """The page's entry point: the model from the saved workbook, then its view."""
-    return ComparabilityPageView(ComparabilityModel(store.load()), store)
+    """The page's entry point: the model from the saved workbook and the inputs kept for it, then its view."""
+    model = ComparabilityModel(store.load())
+    keep_page_inputs(model, store.inputs_path, PAGE_ID)
+    return ComparabilityPageView(model, store)

@@ -22,8 +22,10 @@ fixed safety requirements high; every other attribute medium.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 from traitlets import Any as AnyTrait
@@ -100,6 +102,12 @@ class ComparabilityModel(HasTraits):
     plan_problem = Unicode("", read_only=True)
     problem = Unicode("", read_only=True)
 
+    #: The user's inputs, kept beside the workbook (:mod:`cgtkit.ui.page_inputs`), in the order they are set.
+    INPUTS: ClassVar[tuple[str, ...]] = ("dataset", "pre_version", "post_version", "change_types", "change_description",
+                                         "ranks", "margin_sd", "k", "target_power", "shown")
+    INPUT_OPTIONS: ClassVar[dict[str, str]] = {"pre_version": "version_options", "post_version": "version_options",
+                                               "change_types": "change_type_options", "shown": "attribute_options"}
+
     def __init__(self, session: Session) -> None:
         super().__init__()
         self._frames: dict[str, pd.DataFrame] = {}
@@ -117,6 +125,18 @@ class ComparabilityModel(HasTraits):
     @property
     def page_id(self) -> str:
         return PAGE_ID
+
+    @contextmanager
+    def quietly(self) -> Iterator[None]:
+        """Inputs set without deriving after each one (:meth:`restored` derives once)."""
+        busy, self._busy = self._busy, True
+        try:
+            yield
+        finally:
+            self._busy = busy
+
+    def restored(self, _names: set[str]) -> None:
+        self.recompute()
 
     # -- the workbook ---------------------------------------------------------
     def use_session(self, session: Session) -> None:

@@ -34,6 +34,7 @@ from cgtkit.plots.process_validation import (
 from cgtkit.session import Session, WorkbookStore
 from cgtkit.tables import Column, html_table, number
 from cgtkit.ui.decision_panel import DecisionPanel, FollowsWorkbook, section
+from cgtkit.ui.page_inputs import keep_page_inputs
 from cgtkit.ui.process_validation_model import (
     ANSWERS,
     K_INTERVALS,
@@ -616,5 +617,7 @@ def load_questions() -> dict[str, str]:
 
 
 def build_page(store: WorkbookStore, page_id: str = PAGE_ID) -> ProcessValidationView:
-    """The page's entry point: the model from the saved workbook, then its view."""
-    return ProcessValidationView(ProcessValidationModel(store.load()), store)
+    """The page's entry point: the model from the saved workbook and the inputs kept for it, then its view."""
+    model = ProcessValidationModel(store.load())
+    keep_page_inputs(model, store.inputs_path, PAGE_ID)
+    return ProcessValidationView(model, store)

@@ -24,8 +24,10 @@ answer.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 from traitlets import Any as AnyTrait
@@ -207,6 +209,16 @@ class ProcessValidationModel(SelectionPageModel):
     plan = AnyTrait(None, allow_none=True, read_only=True)
     plan_problem = Unicode("", read_only=True)
 
+    #: The user's inputs, kept beside the workbook (:mod:`cgtkit.ui.page_inputs`), in the order they are set:
+    #: the settings, the planner's assessment with its rationales, and the concurrent-release answers.
+    INPUTS: ClassVar[tuple[str, ...]] = (
+        "n_planned", "reliability", "confidence", "ppk_target", "expected_coverage", "tolerance_coverage",
+        "pass_target", "counted", "count_development", "n_per_lot", "criterion", "k_interval", "between_sd",
+        "use_assessment", "product_knowledge", "product_knowledge_rationale", "process_understanding",
+        "process_understanding_rationale", "control_strategy", "control_strategy_rationale", "overall",
+        "overall_rationale", "lots_low", "lots_medium", "lots_high", "mapping_rationale",
+        "stage", *QUESTIONS, "outstanding_steps", "release_lots")
+
     def __init__(self, session: Session) -> None:
         super().__init__()
         self._busy = True
@@ -225,6 +237,21 @@ class ProcessValidationModel(SelectionPageModel):
     @property
     def page_id(self) -> str:
         return PAGE_ID
+
+    @contextmanager
+    def quietly(self) -> Iterator[None]:
+        """Inputs set without deriving after each one (:meth:`restored` derives once)."""
+        busy, self._busy = self._busy, True
+        try:
+            yield
+        finally:
+            self._busy = busy
+
+    def restored(self, names: set[str]) -> None:
+        if "n_planned" in names:
+            self._planned_chosen = True
+        self.recompute()
+        self.replan()
 
     @property
     def session(self) -> Session:

@@ -16,9 +16,9 @@ and their lots.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any, ClassVar
 
 import ipywidgets as w
 import pandas as pd
@@ -191,7 +191,30 @@ class LotSelection(HasTraits):
             self._tick()
 
     def _tick(self) -> None:
-        self.set_trait("changed", self.changed + 1)
+        if not getattr(self, "_quiet", False):
+            self.set_trait("changed", self.changed + 1)
+
+    # -- the user's inputs, kept beside the workbook (cgtkit.ui.page_inputs) ------------
+    INPUTS: ClassVar[tuple[str, ...]] = ("dataset", "lot_types", "attribute", "process_versions")
+    INPUT_OPTIONS: ClassVar[dict[str, str]] = {"process_versions": "version_options", "lot_types": "lot_type_options"}
+
+    @property
+    def lot_type_options(self) -> list[str]:
+        return [str(t) for t in LotType]
+
+    @contextmanager
+    def quietly(self) -> Iterator[None]:
+        """Choices set without a tick each (the page recomputes on every tick); :meth:`restored` ticks once."""
+        quiet, self._quiet = getattr(self, "_quiet", False), True
+        try:
+            yield
+        finally:
+            self._quiet = quiet
+
+    def restored(self, names: set[str]) -> None:
+        if "process_versions" in names:
+            self._versions_chosen = True
+        self._tick()
 
 
 def follow_dataset(model: Any, change: dict[str, Any]) -> None:
@@ -350,6 +373,8 @@ class SelectionPageModel(HasTraits):
 
     def recompute(self, _change: Any = None) -> None:
         """Derive :attr:`result`; on a data problem keep the previous one and say why."""
+        if getattr(self, "_quiet", False):
+            return
         try:
             result = self.compute()
         except CgtkitError as exc:
@@ -366,6 +391,21 @@ class SelectionPageModel(HasTraits):
     def use_session(self, session: Session) -> None:
         """Follow a changed workbook (data sets added, replaced or removed)."""
         self.selection.use_session(session)
+
+    # -- the page's own inputs, kept beside the workbook (cgtkit.ui.page_inputs) -------------
+    INPUTS: ClassVar[tuple[str, ...]] = ()
+
+    @contextmanager
+    def quietly(self) -> Iterator[None]:
+        """Inputs set without recomputing after each one; :meth:`restored` recomputes once."""
+        quiet, self._quiet = getattr(self, "_quiet", False), True
+        try:
+            yield
+        finally:
+            self._quiet = quiet
+
+    def restored(self, _names: set[str]) -> None:
+        self.recompute()
 
     def require_current(self) -> None:
         """Refuse to record a decision while the results on screen belong to an earlier selection."""

@@ -30,6 +30,7 @@ from cgtkit.session import Session, WorkbookStore
 from cgtkit.stats.stability import TIME_UNITS
 from cgtkit.tables import Column, html_table, number
 from cgtkit.ui.decision_panel import DecisionPanel, FollowsWorkbook, section
+from cgtkit.ui.page_inputs import InputsFile, keep_inputs
 from cgtkit.ui.selection import bind_choice
 from cgtkit.ui.shell import StatusArea, esc, page_frame, page_link_html, show_figure
 from cgtkit.ui.stability_samples_model import (
@@ -567,5 +568,9 @@ class StabilitySamplesPageView(FollowsWorkbook):
 
 
 def build_page(store: WorkbookStore, page_id: str = PAGE_ID) -> StabilitySamplesPageView:
-    """The page's entry point: the models from the saved workbook, then the view."""
-    return StabilitySamplesPageView(StabilitySamplesModel(store.load()), store)
+    """The page's entry point: the models from the saved workbook and the inputs kept for them, then the view."""
+    model = StabilitySamplesModel(store.load())
+    inputs = InputsFile(store.inputs_path)
+    keep_inputs(model.stability, inputs, f"{PAGE_ID}.stability")
+    keep_inputs(model.samples, inputs, f"{PAGE_ID}.samples")
+    return StabilitySamplesPageView(model, store)

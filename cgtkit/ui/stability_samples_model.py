@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 from traitlets import Any as AnyTrait
@@ -188,6 +190,11 @@ class StabilityModel(HasTraits):
     problem = Unicode("", read_only=True)
     problem_kind = Unicode("error", read_only=True, help="'info' when the section waits for an input, else 'error'.")
 
+    #: The user's inputs, kept beside the workbook (:mod:`cgtkit.ui.page_inputs`), in the order they are set.
+    INPUTS: ClassVar[tuple[str, ...]] = ("dataset", "attribute", "storage", "lots", "lower_limit", "upper_limit",
+                                         "direction", "log_transform", "storage_category", "claim")
+    INPUT_OPTIONS: ClassVar[dict[str, str]] = {"lots": "lot_options"}
+
     def __init__(self, session: Session) -> None:
         super().__init__()
         self._frames: dict[str, pd.DataFrame] = {}
@@ -200,6 +207,18 @@ class StabilityModel(HasTraits):
         self._lots_in: str | None = None  # the data set the ticked lots belong to
         self.session = session
         self.use_session(session)
+
+    @contextmanager
+    def quietly(self) -> Iterator[None]:
+        """Inputs set without deriving after each one (:meth:`restored` derives once)."""
+        busy, self._busy = self._busy, True
+        try:
+            yield
+        finally:
+            self._busy = busy
+
+    def restored(self, _names: set[str]) -> None:
+        self.recompute()
 
     # -- the workbook ---------------------------------------------------------------
     def use_session(self, session: Session) -> None:
@@ -569,6 +588,11 @@ class SamplesModel(HasTraits):
     problem = Unicode("", read_only=True)
     problem_kind = Unicode("error", read_only=True, help="'info' when the section waits for an input, else 'error'.")
 
+    #: The user's inputs, kept beside the workbook (:mod:`cgtkit.ui.page_inputs`), in the order they are set.
+    INPUTS: ClassVar[tuple[str, ...]] = ("product", "start", *LOT_FIELDS, "retention_containers", "edits",
+                                         "plan_to_record")
+    INPUT_OPTIONS: ClassVar[dict[str, str]] = {"plan_to_record": "plan_options"}
+
     def __init__(self, session: Session) -> None:
         super().__init__()
         self._loading = False
@@ -582,6 +606,21 @@ class SamplesModel(HasTraits):
             self._follow_product()
         finally:
             self._loading = False
+        self.recompute()
+
+    @contextmanager
+    def quietly(self) -> Iterator[None]:
+        """Inputs set without deriving after each one (:meth:`restored` derives once)."""
+        loading, self._loading = self._loading, True
+        try:
+            yield
+        finally:
+            self._loading = loading
+
+    def restored(self, names: set[str]) -> None:
+        """Lot values restored are the user's: their source says so."""
+        entered = dict.fromkeys(sorted(names & set(LOT_FIELDS)), "entered on this page")
+        self.set_trait("sources", {**self.sources, **entered})
         self.recompute()
 
     def _profile_product(self, products: list[str]) -> str:

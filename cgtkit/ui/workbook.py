@@ -25,7 +25,7 @@ from cgtkit import decisions
 from cgtkit.decisions import page_title
 from cgtkit.errors import LotDataError
 from cgtkit.tables import Column, html_table
-from cgtkit.session import EXAMPLE_DATASETS, Session, WorkbookStore
+from cgtkit.session import EXAMPLE_DATASETS, Dataset, Session, WorkbookStore
 from cgtkit.ui.download import DownloadButton
 from cgtkit.ui.shell import Confirm, StatusArea, esc
 from cgtkit.vocab import DatasetKind
@@ -315,24 +315,43 @@ class WorkbookPanel(w.VBox):
         self.status.show("warning" if notes else "success", f"{message} {notes}".strip())
 
     def _on_lot_upload(self, change: dict) -> None:
+        """A new data set; a file whose data are already in the workbook is added only when the user
+        asks for a second copy, and a file named as one loaded before is pointed to 'Replace'."""
         if not change["new"]:
             return
         name, frame = self._read_upload(self.lot_upload)
         self._last_name = name
+        current = self.store.load()
+        table = Dataset.from_frame(name, frame, source=f"upload:{name}").table_json
+        same = next((n for n, ds in current.datasets.items() if ds.table_json == table), None)
+        if same is not None:
+            self.confirm.ask(
+                f"{name} holds exactly the data of data set '{same}' ({current.datasets[same].source}): nothing "
+                "was added. Load a second copy under another name anyway?",
+                lambda: self._add_dataset(name, frame), yes="Load a second copy")
+            return
+        self._add_dataset(name, frame)
+
+    def _add_dataset(self, name: str, frame: pd.DataFrame) -> None:
         holder: dict[str, str] = {}
 
         def add(session: Session) -> Session:
             holder["name"] = dataset_name_for(name, set(session.datasets))
+            holder["earlier"] = next((n for n, ds in session.datasets.items() if ds.source == f"upload:{name}"), "")
             return session.with_dataset(holder["name"], frame, source=f"upload:{name}")
 
         session = self.store.update(add)
         self.dataset_choice.value = None
         self.refresh(session)
         self.dataset_choice.value = holder["name"]
+        earlier = holder["earlier"]
         self._loaded(
             f"Loaded {name} as {DATASET_KIND_LABELS[session.datasets[holder['name']].kind]} data set "
             f"'{holder['name']}': {frame['lot_id'].nunique()} lots, "
             f"{frame['attribute'].nunique()} attributes. It is now available on the other pages."
+            + (f" A file of the same name was loaded before as '{earlier}': if this one corrects it, choose "
+               f"'{earlier}' and use 'Replace with a corrected file' instead (decisions computed from it are then "
+               f"flagged for review), and remove '{holder['name']}'." if earlier else "")
         )
 
     def _on_replace_upload(self, change: dict) -> None:

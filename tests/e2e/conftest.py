@@ -36,6 +36,9 @@ CHROMIUM_ARGS = [
 PAGE_TIMEOUT_MS = 90_000
 
 
+APP_WORKBOOK: Path | None = None  # the workbook of the app the session's tests share (set by app_url)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -85,7 +88,9 @@ def serve(args: list[str], env: dict[str, str], log_path: Path, ready_path: str,
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a cgtkit app started the way ``make app`` starts it."""
     workdir = tmp_path_factory.mktemp("voila")
-    env = dict(os.environ, CGTKIT_WORKBOOK=str(workdir / "workbook.json"))
+    global APP_WORKBOOK
+    APP_WORKBOOK = workdir / "workbook.json"
+    env = dict(os.environ, CGTKIT_WORKBOOK=str(APP_WORKBOOK))
     env.pop("CGTKIT_STRICT", None)  # the app shows friendly errors, as for users
     try:
         with serve(["cgtkit.app"], env, workdir / "voila.log", "/") as url:
@@ -93,6 +98,16 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "voila.log").write_text((workdir / "voila.log").read_text())
+
+
+@pytest.fixture(autouse=True)
+def pages_own_values(request: pytest.FixtureRequest) -> None:
+    """Each test of the app starts from the pages' own values: inputs an earlier test left on a page
+    (kept beside the workbook, cgtkit.ui.page_inputs) are forgotten."""
+    if "app_url" in request.fixturenames and APP_WORKBOOK is not None:
+        from cgtkit.session import WorkbookStore
+
+        WorkbookStore(APP_WORKBOOK).inputs_path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

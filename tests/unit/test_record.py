@@ -16,6 +16,7 @@ from cgtkit.decisions import CommercialCriterionDecision, InvestigationalCriteri
 from cgtkit.record import build_record, decision_table_xlsx, render_docx, render_html, render_markdown
 from cgtkit.record.model import DecisionRecord
 from cgtkit.session import Session, WorkbookStore, item_digests
+from cgtkit.vocab import Stage
 from tests.unit.test_record_workbooks import store_with_decisions, with_page_decisions
 
 WHEN = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
@@ -208,3 +209,14 @@ def test_page_saved_workbook_is_verified_in_the_record(tmp_path) -> None:  # noq
     store.load()
     record = build_record(store.load())
     assert record.audit.verified and "The audit log is intact: 1 entry" in record.audit.verification
+
+
+@pytest.mark.parametrize(("stage", "shown"), [("phase 1/2", True), ("BLA", False), ("post-approval", False)])
+def test_the_pivotal_study_is_said_only_while_there_is_one(stage: str, shown: bool) -> None:
+    """A study's pivotal flag means nothing once the BLA is filed; the profile keeps it, the record does not say it."""
+    profile = Session.example().profile.model_copy(update={"stage": Stage(stage), "pivotal": True})
+    record = build_record(Session.example().with_profile(profile), with_figures=False)
+    fields = dict(record.product)
+    assert ("Current study" in fields) is shown
+    if shown:
+        assert fields["Current study"].startswith("pivotal")

@@ -39,6 +39,26 @@ def test_upload_good_lot_data_adds_a_dataset(panel: WorkbookPanel) -> None:
     assert "3 lots" in panel.status.text and "my_lots" in panel.summary.value
 
 
+def test_the_same_file_twice_is_not_added_again_unless_asked(panel: WorkbookPanel) -> None:
+    panel.lot_upload.value = _upload("my lots.csv", GOOD)
+    panel.lot_upload.value = _upload("copy of my lots.csv", GOOD)
+    assert panel.status.kind == "warning" and "exactly the data of data set 'my_lots'" in panel.status.text
+    assert "nothing was added" in panel.status.text
+    assert [n for n in panel.store.load().datasets if "my_lots" in n] == ["my_lots"]
+    panel.cancel_button.click()
+    assert [n for n in panel.store.load().datasets if "my_lots" in n] == ["my_lots"]
+    panel.lot_upload.value = _upload("my lots.csv", GOOD)
+    panel.confirm_button.click()  # "Load a second copy"
+    assert panel.status.kind == "success" and "my_lots_2" in panel.store.load().datasets
+
+
+def test_a_file_named_as_an_earlier_one_points_to_replace(panel: WorkbookPanel) -> None:
+    panel.lot_upload.value = _upload("my lots.csv", GOOD)
+    panel.lot_upload.value = _upload("my lots.csv", GOOD.replace(b"90.4", b"91.0"))
+    assert "my_lots_2" in panel.store.load().datasets  # added, and said why it is not a replacement
+    assert "loaded before as 'my_lots'" in panel.status.text and "Replace with a corrected file" in panel.status.text
+
+
 def test_upload_bad_lot_data_names_row_and_keeps_workbook(panel: WorkbookPanel) -> None:
     before = set(panel.store.load().datasets)
     panel.lot_upload.value = _upload("bad.csv", BAD)
@@ -133,10 +153,16 @@ def test_rename_a_data_set_and_its_decisions_follow(panel: WorkbookPanel) -> Non
     session = panel.store.load()
     assert panel.status.kind == "success" and "rx401 lots" in session.datasets and "car_t_lots" not in session.datasets
     assert session.decisions[0].dataset == "rx401 lots" and panel.dataset_choice.value == "rx401 lots"
+    panel.new_name.value = "rx401 lots (v2, run 1.1)"
+    panel.rename_button.click()
+    assert panel.status.kind == "success" and "rx401 lots (v2, run 1.1)" in panel.store.load().datasets
+    panel.new_name.value = "lots/../x"
+    panel.rename_button.click()
+    assert panel.status.kind == "error" and "cannot name a data set" in panel.status.text
     panel.new_name.value = "aav_lots"  # taken
     panel.rename_button.click()
     assert panel.status.kind == "error" and "already has a data set named 'aav_lots'" in panel.status.text
-    assert "rx401 lots" in panel.store.load().datasets  # unchanged
+    assert "rx401 lots (v2, run 1.1)" in panel.store.load().datasets  # unchanged
 
 
 def test_remove_a_data_set_asks_first(panel: WorkbookPanel) -> None:

@@ -22,8 +22,6 @@ fixed safety requirements high; every other attribute medium.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -47,6 +45,7 @@ from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.session import Session
 from cgtkit.stats.equivalence import PowerGrid
 from cgtkit.ui.decision_panel import lot_datasets
+from cgtkit.ui.page_inputs import Quietly
 from cgtkit.ui.selection import follow_dataset
 from cgtkit.vocab import AttributeKind
 
@@ -76,7 +75,7 @@ class ComparabilityView:
     frame: pd.DataFrame  # the data set (for the lots table)
 
 
-class ComparabilityModel(HasTraits):
+class ComparabilityModel(Quietly, HasTraits):
     """Choices (data set, sides, change, ranks, settings) and the results derived from them."""
 
     dataset = Unicode("")
@@ -126,15 +125,6 @@ class ComparabilityModel(HasTraits):
     def page_id(self) -> str:
         return PAGE_ID
 
-    @contextmanager
-    def quietly(self) -> Iterator[None]:
-        """Inputs set without deriving after each one (:meth:`restored` derives once)."""
-        busy, self._busy = self._busy, True
-        try:
-            yield
-        finally:
-            self._busy = busy
-
     def restored(self, _names: set[str]) -> None:
         self.recompute()
 
@@ -145,15 +135,12 @@ class ComparabilityModel(HasTraits):
         self._frames.clear()
         options = lot_datasets(session)
         self.set_trait("dataset_options", options)
-        self._busy = True
-        try:
+        with self.quietly():
             dataset = self.dataset if self.dataset in options else options[0]
             if dataset == self.dataset:
                 self._follow_dataset()
             else:
                 self.dataset = dataset
-        finally:
-            self._busy = False
         self.recompute()
 
     def frame(self) -> pd.DataFrame:

@@ -22,11 +22,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from traitlets import HasTraits, TraitError
 
-from cgtkit.errors import CgtkitError
-
-__all__ = ["InputsFile", "KeepsInputs", "keep_inputs", "keep_page_inputs"]
+__all__ = ["InputsFile", "KeepsInputs", "Quietly", "keep_inputs", "keep_page_inputs"]
 
 FORMAT = 1
 
@@ -41,6 +38,21 @@ class KeepsInputs(Protocol):
     def quietly(self) -> contextlib.AbstractContextManager[None]: ...
 
     def restored(self, names: set[str]) -> None: ...
+
+
+class Quietly:
+    """Mixin of a page model whose observers derive nothing while ``_busy`` is set: :meth:`quietly` sets
+    it for a block (nested blocks keep it), so that several traits change with one derivation after."""
+
+    _busy = False
+
+    @contextlib.contextmanager
+    def quietly(self) -> Iterator[None]:
+        busy, self._busy = self._busy, True
+        try:
+            yield
+        finally:
+            self._busy = busy
 
 
 class InputsFile:
@@ -142,7 +154,7 @@ def keep_inputs(model: Any, inputs: InputsFile, key: str) -> set[str]:
                 continue
             try:
                 setattr(model, name, tuple(value) if isinstance(current, tuple) else value)
-            except (TraitError, CgtkitError, ValueError, TypeError, KeyError):
+            except Exception:  # noqa: BLE001 - a value the page can no longer take is skipped; it must open
                 continue
             restored.add(name)
     if restored:

@@ -24,8 +24,6 @@ answer.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -73,6 +71,7 @@ from cgtkit.profile import FIELD_LABELS, REPORTING_LABELS, ProductProfile
 from cgtkit.session import Session
 from cgtkit.stats.capability import SpecificationError, check_specification
 from cgtkit.stats.ppq import acceptance_factor
+from cgtkit.ui.page_inputs import Quietly
 from cgtkit.ui.selection import LotSelection, SelectionPageModel
 from cgtkit.vocab import AttributeKind, LotType, Stage
 
@@ -153,7 +152,7 @@ def _tri(answer: str) -> bool | None:
     return None if not answer else answer == "yes"
 
 
-class ProcessValidationModel(SelectionPageModel):
+class ProcessValidationModel(Quietly, SelectionPageModel):
     """Choices (lots, specifications, targets, assessment, heat map, questionnaire) and what they give."""
 
     result = Instance(ProcessValidationResult, allow_none=True, read_only=True)
@@ -238,15 +237,6 @@ class ProcessValidationModel(SelectionPageModel):
     def page_id(self) -> str:
         return PAGE_ID
 
-    @contextmanager
-    def quietly(self) -> Iterator[None]:
-        """Inputs set without deriving after each one (:meth:`restored` derives once)."""
-        busy, self._busy = self._busy, True
-        try:
-            yield
-        finally:
-            self._busy = busy
-
     def restored(self, names: set[str]) -> None:
         if "n_planned" in names:
             self._planned_chosen = True
@@ -271,15 +261,12 @@ class ProcessValidationModel(SelectionPageModel):
 
     def follow_session(self, session: Session, data_changed: bool) -> None:
         """Follow a workbook changed elsewhere: new data sets, or newly accepted criteria."""
-        self._busy = True
-        try:
+        with self.quietly():
             if data_changed:
                 self.selection.use_session(session)
             else:
                 self.selection.session = session
             self._follow_selection()
-        finally:
-            self._busy = False
         self.recompute()
         self._profile_says = _profile_answers(session.profile)  # the answers stay the user's
         self.replan()
@@ -297,11 +284,8 @@ class ProcessValidationModel(SelectionPageModel):
 
     # -- following the selection -------------------------------------------------
     def _on_selection(self, _change: Any) -> None:
-        self._busy = True
-        try:
+        with self.quietly():
             self._follow_selection()
-        finally:
-            self._busy = False
         self.recompute()
 
     def _follow_selection(self) -> None:

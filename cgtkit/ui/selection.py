@@ -218,17 +218,17 @@ class LotSelection(HasTraits):
 
 
 def follow_dataset(model: Any, change: dict[str, Any]) -> None:
-    """A page model's new data set: ``model._follow_dataset()`` updates what depends on it, under the
-    model's ``_busy`` flag so the traits it moves do not each recompute; a data set that cannot be read
-    leaves the choice as it was. Recomputes once, unless a larger change (busy already) does at its end."""
-    busy, model._busy = model._busy, True
-    try:
-        model._follow_dataset()
-    except CgtkitError:
-        model.set_trait("dataset", change["old"])
-        raise
-    finally:
-        model._busy = busy
+    """A page model's new data set: ``model._follow_dataset()`` updates what depends on it, quietly
+    (:class:`cgtkit.ui.page_inputs.Quietly`) so the traits it moves do not each recompute; a data set
+    that cannot be read leaves the choice as it was. Recomputes once, unless a larger change (quiet
+    already) does at its end."""
+    busy = model._busy
+    with model.quietly():
+        try:
+            model._follow_dataset()
+        except CgtkitError:
+            model.set_trait("dataset", change["old"])
+            raise
     if not busy:
         model.recompute()
 

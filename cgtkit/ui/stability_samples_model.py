@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -67,6 +65,7 @@ from cgtkit.decisions import (
 from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.session import Session
 from cgtkit.stats.stability import TIME_UNITS, convert_time
+from cgtkit.ui.page_inputs import Quietly
 from cgtkit.ui.selection import follow_dataset
 from cgtkit.vocab import AttributeKind, DatasetKind, LotType
 
@@ -165,7 +164,7 @@ class StabilityView:
     claim_drafted: bool
 
 
-class StabilityModel(HasTraits):
+class StabilityModel(Quietly, HasTraits):
     """The stability section's choices and the Q1E analysis derived from them."""
 
     dataset = Unicode("")
@@ -208,15 +207,6 @@ class StabilityModel(HasTraits):
         self.session = session
         self.use_session(session)
 
-    @contextmanager
-    def quietly(self) -> Iterator[None]:
-        """Inputs set without deriving after each one (:meth:`restored` derives once)."""
-        busy, self._busy = self._busy, True
-        try:
-            yield
-        finally:
-            self._busy = busy
-
     def restored(self, _names: set[str]) -> None:
         self.recompute()
 
@@ -237,8 +227,7 @@ class StabilityModel(HasTraits):
                                           "timepoint_months (or timepoint with time_unit: minutes, hours, days or "
                                           "months) and the storage condition.")
             return
-        self._busy = True
-        try:
+        with self.quietly():
             dataset = self.dataset if self.dataset in options else options[0]
             if dataset == self.dataset:
                 self._follow_dataset()
@@ -246,8 +235,6 @@ class StabilityModel(HasTraits):
                 self.dataset = dataset
             if not self.lower_limit.strip() and not self.upper_limit.strip():
                 self._default_limits()
-        finally:
-            self._busy = False
         self.recompute()
 
     def frame(self) -> pd.DataFrame:
@@ -283,11 +270,9 @@ class StabilityModel(HasTraits):
 
     @observe("attribute")
     def _on_attribute(self, _change: dict[str, Any]) -> None:
-        busy, self._busy = self._busy, True
-        try:
+        busy = self._busy
+        with self.quietly():
             self._follow_attribute()
-        finally:
-            self._busy = busy
         if not self.lower_limit.strip() and not self.upper_limit.strip():
             self.set_trait("view", None)  # another attribute, no limit yet: the last one's figure would mislead
         if not busy:
@@ -324,11 +309,9 @@ class StabilityModel(HasTraits):
 
     @observe("storage")
     def _on_storage(self, _change: dict[str, Any]) -> None:
-        busy, self._busy = self._busy, True
-        try:
+        busy = self._busy
+        with self.quietly():
             self._follow_storage()
-        finally:
-            self._busy = busy
         if not busy:
             self.recompute()
 
@@ -563,7 +546,7 @@ class SamplesView:
     tests: pd.DataFrame  # one row per test of the product: values, units, sources
 
 
-class SamplesModel(HasTraits):
+class SamplesModel(Quietly, HasTraits):
     """The lot, the test edits and the plans compared; the budgets derived from them."""
 
     product = Unicode("car_t")
@@ -595,27 +578,15 @@ class SamplesModel(HasTraits):
 
     def __init__(self, session: Session) -> None:
         super().__init__()
-        self._loading = False
+        self._busy = False
         self.session = session
         content = load_release_tests()
         products = list(dict.fromkeys(e.product for e in content.example_lots))
         self.set_trait("product_options", [(PRODUCT_LABELS.get(p, p), p) for p in products])
-        self._loading = True
-        try:
+        with self.quietly():
             self.product = self._profile_product(products)
             self._follow_product()
-        finally:
-            self._loading = False
         self.recompute()
-
-    @contextmanager
-    def quietly(self) -> Iterator[None]:
-        """Inputs set without deriving after each one (:meth:`restored` derives once)."""
-        loading, self._loading = self._loading, True
-        try:
-            yield
-        finally:
-            self._loading = loading
 
     def restored(self, names: set[str]) -> None:
         """Lot values restored are the user's: their source says so."""
@@ -655,13 +626,10 @@ class SamplesModel(HasTraits):
 
     @observe("product")
     def _on_product(self, _change: dict[str, Any]) -> None:
-        if self._loading:
+        if self._busy:
             return
-        self._loading = True
-        try:
+        with self.quietly():
             self._follow_product()
-        finally:
-            self._loading = False
         self.recompute()
 
     def _follow_product(self) -> None:
@@ -679,13 +647,10 @@ class SamplesModel(HasTraits):
 
     @observe("start")
     def _on_start(self, _change: dict[str, Any]) -> None:
-        if self._loading:
+        if self._busy:
             return
-        self._loading = True
-        try:
+        with self.quietly():
             self._load_start()
-        finally:
-            self._loading = False
         self.recompute()
 
     def _load_start(self) -> None:
@@ -723,7 +688,7 @@ class SamplesModel(HasTraits):
 
     @observe(*LOT_FIELDS)
     def _on_lot_field(self, change: dict[str, Any]) -> None:
-        if self._loading:
+        if self._busy:
             return
         entered = {change["name"]: "entered on this page"}
         if change["name"] == "dose" and self.sources.get("dose_unit") == NOT_IN_PROFILE:
@@ -733,7 +698,7 @@ class SamplesModel(HasTraits):
 
     @observe("retention_containers", "edits")
     def _on_rule(self, _change: dict[str, Any]) -> None:
-        if not self._loading:
+        if not self._busy:
             self.recompute()
 
     # -- the budget --------------------------------------------------------------------------

@@ -33,7 +33,6 @@ from cgtkit.meeting_plan import DraftQuestion
 from cgtkit.record.figures import AttributeLots, FigureData, attribute_lots, lots_figure, recorded_for
 from cgtkit.session import Session, item_digests, verify_audit
 from cgtkit.tables import number
-from cgtkit.vocab import Stage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -246,9 +245,9 @@ def _product(session: Session) -> tuple[tuple[tuple[str, str], ...], str]:
     if p is None:
         return (("Product", "not described yet: fill in the profile on Start here"),), "the product"
     f = question_fields(p)
-    # a study's pivotal flag means nothing once the BLA is filed (the profile keeps it, as entered)
-    study = ([("Current study", "pivotal (meant to support the BLA)" if p.pivotal else "not pivotal")]
-             if p.stage.index < Stage.BLA.index else [])
+    # only while a study runs (phase 2/3 and 3 always pivotal); the flag a profile keeps after the BLA says nothing
+    study = ([("Current study", "pivotal (meant to support the BLA)" if p.pivotal_study else "not pivotal")]
+             if p.clinical else [])
     rows = [("Product", p.name), ("Product type", f["modality"]), ("Stage", f["stage"]), *study,
             ("Lots made", f["lots_detail"]), ("Lots per year", f["lots_per_year"]),
             ("Shelf life", f"{f['shelf_life_days']} days"), ("Patients who could be treated (US)", f["population"]),

@@ -1,4 +1,4 @@
-"""What the user entered on a page, kept beside the workbook: a reload, a restart or a second tab shows it again.
+"""What the user entered on a page, kept beside the workbook: a reload, a restart or a new tab shows it again.
 
 The workbook holds decisions, and every change to it enters the audit log. A page's inputs before a
 decision (the change described and the attributes ranked for a comparability study, the answers and
@@ -10,6 +10,7 @@ workbook or starting over clears them (:meth:`cgtkit.session.WorkbookStore.repla
 A page model takes part by listing its inputs and how to hold its derivations while they are set
 (:class:`KeepsInputs`); :func:`keep_inputs` restores what the model can still take (a value no
 longer among its options, say a data set since removed, is skipped) and then saves every change.
+Two tabs on one page both save; the last change wins.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
-
 
 __all__ = ["InputsFile", "KeepsInputs", "Quietly", "keep_inputs", "keep_page_inputs"]
 

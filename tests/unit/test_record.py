@@ -211,12 +211,11 @@ def test_page_saved_workbook_is_verified_in_the_record(tmp_path) -> None:  # noq
     assert record.audit.verified and "The audit log is intact: 1 entry" in record.audit.verification
 
 
-@pytest.mark.parametrize(("stage", "shown"), [("phase 1/2", True), ("BLA", False), ("post-approval", False)])
-def test_the_pivotal_study_is_said_only_while_there_is_one(stage: str, shown: bool) -> None:
-    """A study's pivotal flag means nothing once the BLA is filed; the profile keeps it, the record does not say it."""
-    profile = Session.example().profile.model_copy(update={"stage": Stage(stage), "pivotal": True})
-    record = build_record(Session.example().with_profile(profile), with_figures=False)
-    fields = dict(record.product)
-    assert ("Current study" in fields) is shown
-    if shown:
-        assert fields["Current study"].startswith("pivotal")
+@pytest.mark.parametrize(("stage", "flag", "said"), [
+    ("phase 1/2", True, "pivotal"), ("phase 1/2", False, "not pivotal"), ("phase 3", False, "pivotal"),
+    ("pre-IND", True, None), ("BLA", True, None), ("post-approval", True, None)])
+def test_the_pivotal_study_is_said_only_while_a_study_runs(stage: str, flag: bool, said: str | None) -> None:
+    """Phase 3 is always pivotal; before and after the studies the flag a profile keeps says nothing."""
+    profile = Session.example().profile.model_copy(update={"stage": Stage(stage), "pivotal": flag})
+    fields = dict(build_record(Session.example().with_profile(profile), with_figures=False).product)
+    assert fields.get("Current study", "").split(" (")[0] == (said or "")

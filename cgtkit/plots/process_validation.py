@@ -136,7 +136,7 @@ def build_capability_figure(result: AttributeCapability) -> go.Figure:
             ))
     level = f"{cap.confidence_level:.0%}"
     subtitle = (
-        f"{level} CI {_fmt(cap.ppk_low)}–{_fmt(cap.ppk_high)} (Bissell); {_fmt(cap.ppk_exact_low)}–"
+        f"{level} CI {_fmt(cap.ppk_low)} to {_fmt(cap.ppk_high)} (Bissell); {_fmt(cap.ppk_exact_low)} to "
         f"{_fmt(cap.ppk_exact_high)} ({cap.exact_method.split(' (')[0]}). Expected outside: "
         f"{_prob(cap.fraction_outside)} at the estimates, {_prob(cap.fraction_outside_predictive)} for the next lot."
     )

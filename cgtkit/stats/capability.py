@@ -13,7 +13,9 @@ the point this module makes visible, so every index comes with its interval.
   With one result per lot and no subgrouping, Ppk is the index to justify a
   process with; Cpk is shown for comparison.
 * **Bissell's approximation** gives the interval of either index:
-  ``C (1 +/- z sqrt(1 / (9 n C^2) + 1 / (2 (n - 1))))``. It is a large-sample
+  ``C +/- z sqrt(1 / (9 n) + C^2 / (2 (n - 1)))`` (written as ``C (1 +/- z ...)`` in the paper; the
+  additive form is the same for C > 0 and stays right for C <= 0, where a process is centred
+  outside its limits and the multiplicative form would swap the ends). It is a large-sample
   normal approximation; at small n its coverage drifts, so the Ppk also gets an
   interval that holds at any n: the **exact** interval from the noncentral t
   distribution when only one limit exists (``3 sqrt(n) Cpl-hat`` is
@@ -98,7 +100,7 @@ DEFAULT_N_SIM = 20_000
 DEFAULT_SEED = 20_260_519
 
 _BISSELL_REFERENCE = (
-    "Bissell (1990), Applied Statistics 39, 331-340: C (1 +/- z sqrt(1/(9 n C^2) + 1/(2 (n - 1)))); "
+    "Bissell (1990), Applied Statistics 39, 331-340: C +/- z sqrt(1/(9 n) + C^2/(2 (n - 1))); "
     "Montgomery, Introduction to Statistical Quality Control, ch. 8."
 )
 _EXACT_REFERENCE = "Noncentral t distribution of 3 sqrt(n) C-hat for a one-sided index: Kotz & Johnson (1993), ch. 3."
@@ -225,7 +227,8 @@ def _z(confidence: float) -> float:
 def bissell_interval(index: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Two-sided Bissell (1990) confidence interval of a capability index estimated from ``n`` values.
 
-    ``index (1 -/+ z_{(1+confidence)/2} sqrt(1 / (9 n index^2) + 1 / (2 (n - 1))))``.
+    ``index -/+ z_{(1+confidence)/2} sqrt(1 / (9 n) + index^2 / (2 (n - 1)))``: low below high for an
+    index of any sign (a negative one: the process mean is outside a limit).
 
     Examples
     --------
@@ -233,31 +236,31 @@ def bissell_interval(index: float, n: int, confidence: float = 0.95) -> tuple[fl
 
     >>> tuple(round(b, 2) for b in bissell_interval(1.15, 45))
     (0.89, 1.41)
+    >>> tuple(round(b, 2) for b in bissell_interval(-1.15, 45))
+    (-1.41, -0.89)
     """
     confidence = check_probability(confidence, "confidence")
     half = _z((1.0 + confidence) / 2.0) * _bissell_se(index, n)
-    return float(index * (1.0 - half)), float(index * (1.0 + half))
+    return float(index - half), float(index + half)
 
 
 def bissell_lower_bound(index: float, n: int, confidence: float = 0.95) -> float:
-    """One-sided lower Bissell confidence bound: ``index (1 - z_confidence sqrt(...))``.
+    """One-sided lower Bissell confidence bound: ``index - z_confidence sqrt(1 / (9 n) + index^2 / (2 (n - 1)))``.
 
     >>> round(bissell_lower_bound(1.33, 20), 3)
     0.955
     """
     confidence = check_probability(confidence, "confidence")
-    return float(index * (1.0 - _z(confidence) * _bissell_se(index, n)))
+    return float(index - _z(confidence) * _bissell_se(index, n))
 
 
 def _bissell_se(index: float, n: int) -> float:
-    """Relative standard error ``sqrt(1 / (9 n C^2) + 1 / (2 (n - 1)))`` of an index C from n values."""
+    """Standard error ``sqrt(1 / (9 n) + C^2 / (2 (n - 1)))`` of an index C estimated from n values."""
     if n < 2:
         raise InsufficientDataError(
             f"A capability index needs at least 2 lots; got {n}. Add results from more lots."
         )
-    if index == 0.0:
-        return math.inf
-    return math.sqrt(1.0 / (9.0 * n * index * index) + 1.0 / (2.0 * (n - 1)))
+    return math.sqrt(1.0 / (9.0 * n) + index * index / (2.0 * (n - 1)))
 
 
 def exact_one_sided_interval(index: float, n: int, confidence: float = 0.95) -> tuple[float, float, float]:

@@ -145,12 +145,12 @@ class ComparabilityPageView(FollowsWorkbook):
         self.status = StatusArea()
         # the change
         self.change_boxes = {cid: w.Checkbox(description=label, value=cid in model.change_types, indent=False,
-                                             layout=w.Layout(width="330px"))
+                                             layout=w.Layout(width="100%"))
                              for label, cid in model.change_type_options}
         for box in self.change_boxes.values():
             box.observe(self._on_change_box, names="value")
         self.change_grid = w.GridBox(list(self.change_boxes.values()),
-                                     layout=w.Layout(grid_template_columns="repeat(2, 340px)"))
+                                     layout=w.Layout(grid_template_columns="repeat(2, 460px)"))  # labels whole
         self.change_grid.add_class("cgt-change-types")
         self.description = w.Textarea(placeholder="What changes, in your words (kept with the decision)",
                                       layout=w.Layout(width="680px", height="50px"))

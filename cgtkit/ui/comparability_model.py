@@ -102,10 +102,12 @@ class ComparabilityModel(Quietly, HasTraits):
     problem = Unicode("", read_only=True)
 
     #: The user's inputs, kept beside the workbook (:mod:`cgtkit.ui.page_inputs`), in the order they are set.
-    INPUTS: ClassVar[tuple[str, ...]] = ("dataset", "pre_version", "post_version", "change_types", "change_description",
-                                         "ranks", "margin_sd", "k", "target_power", "shown")
+    INPUTS: ClassVar[tuple[str, ...]] = ("dataset", "pre_version", "post_version", "approved", "change_types",
+                                         "change_description", "ranks", "margin_sd", "k", "target_power", "shown")
     INPUT_OPTIONS: ClassVar[dict[str, str]] = {"pre_version": "version_options", "post_version": "version_options",
                                                "change_types": "change_type_options", "shown": "attribute_options"}
+    INPUT_FOLLOWS: ClassVar[dict[str, str]] = {"pre_version": "dataset", "post_version": "dataset", "ranks": "dataset",
+                                               "shown": "dataset"}
 
     def __init__(self, session: Session) -> None:
         super().__init__()

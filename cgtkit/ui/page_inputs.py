@@ -31,7 +31,9 @@ FORMAT = 1
 class KeepsInputs(Protocol):
     """A page model whose inputs are kept: ``INPUTS`` names its traits in the order they are restored
     (a choice after the trait that sets its options); ``quietly()`` holds the model's derivations
-    while they are set, and ``restored(names)`` derives everything once from them."""
+    while they are set, and ``restored(names)`` derives everything once from them. Optional:
+    ``INPUT_OPTIONS`` (name -> its options trait, when not ``<name>_options``) and ``INPUT_FOLLOWS``
+    (name -> the input it was chosen within: skipped when that one could not be restored)."""
 
     INPUTS: ClassVar[tuple[str, ...]]
 
@@ -118,13 +120,18 @@ def _plain(value: Any) -> Any:
 
 def _allowed(model: Any, name: str, value: Any) -> bool:
     """Whether ``value`` (each of a list) is among the model's options for ``name``: the trait named in
-    the model's ``INPUT_OPTIONS``, else ``<name>_options``; True when the model has none."""
+    the model's ``INPUT_OPTIONS``, else ``<name>_options``; True when the model has none. An empty
+    choice is allowed only where the options allow it (no options, or "" among them): an empty list
+    of process versions saved for a data set without any is no choice for one that has them."""
     trait = getattr(type(model), "INPUT_OPTIONS", {}).get(name, f"{name}_options")
     options = getattr(model, trait, None)
-    if options is None or value in ("", []):
+    if options is None:
         return True
     known = {o[1] if isinstance(o, list | tuple) else o for o in options}
-    return all(v in known for v in (value if isinstance(value, list) else [value]))
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        return not known
+    return all(v in known for v in values) or (value == "" and not known)
 
 
 def _merged(current: Any, saved: Any) -> Any:
@@ -142,19 +149,28 @@ def keep_inputs(model: Any, inputs: InputsFile, key: str) -> set[str]:
     Only what differs from what the page shows on its own is saved: an answer the page prefilled from
     the product profile is not frozen, so a changed profile prefills it anew next time."""
     own = {name: _plain(getattr(model, name)) for name in model.INPUTS}
+    follows = getattr(type(model), "INPUT_FOLLOWS", {})
     saved = inputs.page(key)
     restored: set[str] = set()
+    skipped: set[str] = set()
     with model.quietly():
         for name in model.INPUTS:
             if name not in saved:
                 continue
+            if follows.get(name) in skipped:  # chosen within a data set (say) that could not come back
+                skipped.add(name)
+                continue
             current = getattr(model, name)
             value = _merged(current, saved[name])
-            if _plain(current) == _plain(value) or not _allowed(model, name, value):
+            if _plain(current) == _plain(value):
+                continue
+            if not _allowed(model, name, value):
+                skipped.add(name)
                 continue
             try:
                 setattr(model, name, tuple(value) if isinstance(current, tuple) else value)
             except Exception:  # noqa: BLE001 - a value the page can no longer take is skipped; it must open
+                skipped.add(name)
                 continue
             restored.add(name)
     if restored:

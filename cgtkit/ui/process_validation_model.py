@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 from traitlets import Any as AnyTrait
-from traitlets import Bool, Float, Instance, Int, List, Unicode, observe
+from traitlets import Bool, Dict, Float, Instance, Int, List, Unicode, observe
 
 from cgtkit.analyses.process_validation import (
     RECOMMENDATION_APPROACHES,
@@ -144,6 +144,13 @@ def _parse_limit(text: str, which: str, label: str) -> float | None:
     return value
 
 
+def _pair(value: Any) -> tuple[str, str] | None:
+    """Limits typed for an attribute, as (lower, upper) text; None when none were typed."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return str(value[0] or ""), str(value[1] or "")
+    return None
+
+
 def _text(value: float | None) -> str:
     return "" if value is None else f"{value:.6g}"
 
@@ -160,6 +167,7 @@ class ProcessValidationModel(Quietly, SelectionPageModel):
     # the specification of the attribute on screen, as typed
     lower = Unicode("")
     upper = Unicode("")
+    entered_limits = Dict(help="Attribute id -> [lower, upper] as typed by the user (kept across attributes).")
     spec_note = Unicode("", read_only=True)
     # the number of PPQ lots
     n_planned = Int(CONVENTIONAL_PPQ_LOTS)
@@ -211,9 +219,9 @@ class ProcessValidationModel(Quietly, SelectionPageModel):
     #: The user's inputs, kept beside the workbook (:mod:`cgtkit.ui.page_inputs`), in the order they are set:
     #: the settings, the planner's assessment with its rationales, and the concurrent-release answers.
     INPUTS: ClassVar[tuple[str, ...]] = (
-        "n_planned", "reliability", "confidence", "ppk_target", "expected_coverage", "tolerance_coverage",
-        "pass_target", "counted", "count_development", "n_per_lot", "criterion", "k_interval", "between_sd",
-        "use_assessment", "product_knowledge", "product_knowledge_rationale", "process_understanding",
+        "entered_limits", "n_planned", "reliability", "confidence", "ppk_target", "expected_coverage",
+        "tolerance_coverage", "pass_target", "counted", "count_development", "n_per_lot", "criterion", "k_interval",
+        "between_sd", "use_assessment", "product_knowledge", "product_knowledge_rationale", "process_understanding",
         "process_understanding_rationale", "control_strategy", "control_strategy_rationale", "overall",
         "overall_rationale", "lots_low", "lots_medium", "lots_high", "mapping_rationale",
         "stage", *QUESTIONS, "outstanding_steps", "release_lots")
@@ -221,7 +229,6 @@ class ProcessValidationModel(Quietly, SelectionPageModel):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self._busy = True
-        self._entered: dict[str, tuple[str, str]] = {}  # attribute -> (lower, upper) typed by the user
         self._planned_chosen = False
         self._profile_says: tuple[ProfileConflict, ...] = ()
         self.selection = LotSelection(session, (LotType.ENGINEERING, LotType.CLINICAL))
@@ -240,6 +247,9 @@ class ProcessValidationModel(Quietly, SelectionPageModel):
     def restored(self, names: set[str]) -> None:
         if "n_planned" in names:
             self._planned_chosen = True
+        if "entered_limits" in names:
+            with self.quietly():
+                self._follow_selection()  # the limits typed for the attribute on screen
         self.recompute()
         self.replan()
 
@@ -291,7 +301,7 @@ class ProcessValidationModel(Quietly, SelectionPageModel):
     def _follow_selection(self) -> None:
         """The limits of the attribute on screen, and the PPQ lots in the data as the planned number."""
         attribute = self.selection.attribute
-        entered = self._entered.get(attribute)
+        entered = _pair(self.entered_limits.get(attribute))
         accepted = self.accepted(attribute)
         if entered is not None:
             self.lower, self.upper = entered
@@ -318,7 +328,7 @@ class ProcessValidationModel(Quietly, SelectionPageModel):
             self.set_trait("spec_note", "")
             return
         accepted = self.accepted(attribute)
-        entered = self._entered.get(attribute)
+        entered = _pair(self.entered_limits.get(attribute))
         if spec.kind is AttributeKind.SAFETY_FIXED:
             note = f"{spec.label} is a fixed safety requirement: every PPQ lot must meet it; no statistics apply."
         elif accepted is not None and (entered is None or self._matches(entered, accepted)):
@@ -351,7 +361,7 @@ class ProcessValidationModel(Quietly, SelectionPageModel):
     def _on_limits(self, _change: dict[str, Any]) -> None:
         if self._busy:
             return
-        self._entered[self.selection.attribute] = (self.lower, self.upper)
+        self.entered_limits = {**self.entered_limits, self.selection.attribute: [self.lower, self.upper]}
         self._spec_note()
         self.recompute()
 
@@ -360,7 +370,7 @@ class ProcessValidationModel(Quietly, SelectionPageModel):
         attribute = self.selection.attribute
         if self.accepted(attribute) is None:
             raise SpecificationError(f"No commercial criterion has been accepted for {self.selection.spec.label}.")
-        self._entered.pop(attribute, None)
+        self.entered_limits = {a: v for a, v in self.entered_limits.items() if a != attribute}
         self._on_selection(None)
 
     @observe("n_planned")
@@ -387,7 +397,7 @@ class ProcessValidationModel(Quietly, SelectionPageModel):
         """The specification of ``attribute``: typed here, else the accepted criterion; none is an error."""
         label = get_attribute(attribute).label
         accepted = self.accepted(attribute)
-        entered = self._entered.get(attribute)
+        entered = _pair(self.entered_limits.get(attribute))
         if entered is not None:
             lo = _parse_limit(entered[0], "lower", label)
             hi = _parse_limit(entered[1], "upper", label)
@@ -416,7 +426,7 @@ class ProcessValidationModel(Quietly, SelectionPageModel):
         for _label, attribute in self.selection.attribute_options:
             if get_attribute(attribute).kind is AttributeKind.SAFETY_FIXED:
                 continue
-            if attribute in self._entered or self.accepted(attribute) is not None:
+            if attribute in self.entered_limits or self.accepted(attribute) is not None:
                 out.append(attribute)
         return out
 

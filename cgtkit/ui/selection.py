@@ -197,6 +197,7 @@ class LotSelection(HasTraits):
     # -- the user's inputs, kept beside the workbook (cgtkit.ui.page_inputs) ------------
     INPUTS: ClassVar[tuple[str, ...]] = ("dataset", "lot_types", "attribute", "process_versions")
     INPUT_OPTIONS: ClassVar[dict[str, str]] = {"process_versions": "version_options", "lot_types": "lot_type_options"}
+    INPUT_FOLLOWS: ClassVar[dict[str, str]] = {"attribute": "dataset", "process_versions": "dataset"}
 
     @property
     def lot_type_options(self) -> list[str]:

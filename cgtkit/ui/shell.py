@@ -132,6 +132,7 @@ class Confirm:
 
     def __init__(self, status: StatusArea, yes: str = "Yes, go ahead") -> None:
         self.status = status
+        self._default_yes = yes
         self.yes = w.Button(description=yes, button_style="danger", layout=w.Layout(width="auto"))
         self.yes.add_class("cgt-confirm-yes")
         self.cancel = w.Button(description="Cancel", layout=w.Layout(width="auto"))
@@ -146,10 +147,12 @@ class Confirm:
     def pending(self) -> bool:
         return self._action is not None
 
-    def ask(self, question: str, on_yes: Callable[[], None], yes: str | None = None) -> None:
+    def ask(self, question: str, on_yes: Callable[[], None], yes: str | None = None, danger: bool = True) -> None:
+        """``yes`` labels the button for this question (else the default); ``danger=False`` for an answer
+        that replaces nothing (adding a copy), shown in the ordinary colour rather than red."""
         self._action = on_yes
-        if yes:
-            self.yes.description = yes
+        self.yes.description = yes or self._default_yes
+        self.yes.button_style = "danger" if danger else "primary"
         self.widget.layout.display = "flex"
         self.status.show("warning", question)
 

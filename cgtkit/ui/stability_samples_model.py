@@ -107,16 +107,27 @@ def round_down(value: float) -> float:
     return math.floor(value * 10**digits + 1e-9) / 10**digits
 
 
-def parse_number(text: str, what: str, unit: str = "") -> float | None:
-    """A number typed in a text box; empty is None; anything else a sentence saying how to write it."""
+def parse_number(text: str, what: str, unit: str = "", example: str = "80 or 1.5e12") -> float | None:
+    """A number typed in a text box, perhaps followed by its unit; empty is None; anything else a
+    sentence saying how to write it.
+
+    >>> parse_number("12 months", "shelf life to claim", "months"), parse_number("1 month", "claim", "months")
+    (12.0, 1.0)
+    >>> parse_number(" 60% ", "lower limit", "%"), parse_number("", "lower limit")
+    (60.0, None)
+    """
     cleaned = str(text).strip()
     if not cleaned:
         return None
+    for written in dict.fromkeys((unit, unit.removesuffix("s"))) if unit else ():
+        if cleaned.lower().endswith(written.lower()) and len(cleaned) > len(written):
+            cleaned = cleaned[: -len(written)].strip()
+            break
     try:
         number = float(cleaned)
     except ValueError:
-        raise CgtkitError(f"The {what} '{cleaned}' is not a number. Enter a number"
-                          + (f" in {unit}" if unit else "") + " (e.g. 80 or 1.5e12), or leave it empty.") from None
+        raise CgtkitError(f"The {what} '{str(text).strip()}' is not a number. Enter a number"
+                          + (f" in {unit}" if unit else "") + f" (e.g. {example}), or leave it empty.") from None
     if not math.isfinite(number):
         raise CgtkitError(f"The {what} must be a finite number; got '{cleaned}'.")
     return number
@@ -193,6 +204,10 @@ class StabilityModel(Quietly, HasTraits):
     INPUTS: ClassVar[tuple[str, ...]] = ("dataset", "attribute", "storage", "lots", "lower_limit", "upper_limit",
                                          "direction", "log_transform", "storage_category", "claim")
     INPUT_OPTIONS: ClassVar[dict[str, str]] = {"lots": "lot_options"}
+    INPUT_FOLLOWS: ClassVar[dict[str, str]] = {
+        "attribute": "dataset", "storage": "attribute", "lots": "storage", "lower_limit": "attribute",
+        "upper_limit": "attribute", "direction": "attribute", "log_transform": "attribute",
+        "storage_category": "storage", "claim": "attribute"}
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -429,7 +444,8 @@ class StabilityModel(Quietly, HasTraits):
         data = stability_data(chosen, self.attribute, storage_condition=self.storage or None)
         source, note, criterion_id = self.limit_note()
         low, high = self.limits()
-        claim = parse_number(self.claim, "shelf life to claim", data.time_unit.value) if self._claim_typed else None
+        claim = (parse_number(self.claim, "shelf life to claim", data.time_unit.value, example="18")
+                 if self._claim_typed else None)
         if claim is not None and claim <= 0:
             raise CgtkitError(f"The shelf life to claim must be more than 0 {data.time_unit.value}; got {claim:g}.")
         options = dict(lower_limit=low, upper_limit=high, direction=self.direction or None,

@@ -44,6 +44,14 @@ def dataset_name_for(filename: str, existing: set[str]) -> str:
     return name
 
 
+def _count(n: int, noun: str) -> str:
+    """
+    >>> _count(1, "attribute"), _count(3, "lot")
+    ('1 attribute', '3 lots')
+    """
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def summary_html(session: Session) -> str:
     """The workbook's contents as a short HTML summary."""
     p = session.profile
@@ -231,6 +239,8 @@ class WorkbookPanel(w.VBox):
         def run(*args: object) -> None:
             self._place(area)
             self.undo_button.layout.display = "none"
+            if self.confirm.pending:  # another action answers an open question with "no"
+                self.confirm.close()
             guarded(*args)
 
         return run
@@ -328,7 +338,7 @@ class WorkbookPanel(w.VBox):
             self.confirm.ask(
                 f"{name} holds exactly the data of data set '{same}' ({current.datasets[same].source}): nothing "
                 "was added. Load a second copy under another name anyway?",
-                lambda: self._add_dataset(name, frame), yes="Load a second copy")
+                lambda: self._add_dataset(name, frame), yes="Load a second copy", danger=False)
             return
         self._add_dataset(name, frame)
 
@@ -347,8 +357,8 @@ class WorkbookPanel(w.VBox):
         earlier = holder["earlier"]
         self._loaded(
             f"Loaded {name} as {DATASET_KIND_LABELS[session.datasets[holder['name']].kind]} data set "
-            f"'{holder['name']}': {frame['lot_id'].nunique()} lots, "
-            f"{frame['attribute'].nunique()} attributes. It is now available on the other pages."
+            f"'{holder['name']}': {_count(frame['lot_id'].nunique(), 'lot')}, "
+            f"{_count(frame['attribute'].nunique(), 'attribute')}. It is now available on the other pages."
             + (f" A file of the same name was loaded before as '{earlier}': if this one corrects it, choose "
                f"'{earlier}' and use 'Replace with a corrected file' instead (decisions computed from it are then "
                f"flagged for review), and remove '{holder['name']}'." if earlier else "")
@@ -368,8 +378,8 @@ class WorkbookPanel(w.VBox):
         session = self.store.update(lambda s: s.with_dataset_replaced(target, frame, source=f"upload:{name}"))
         self.refresh(session)
         used = session.decisions_using(target)
-        message = (f"Replaced data set '{target}' with {name}: {frame['lot_id'].nunique()} lots, "
-                   f"{frame['attribute'].nunique()} attributes.")
+        message = (f"Replaced data set '{target}' with {name}: {_count(frame['lot_id'].nunique(), 'lot')}, "
+                   f"{_count(frame['attribute'].nunique(), 'attribute')}.")
         if used:
             self.status.show("warning", message + f" {len(used)} recorded decision(s) were computed from the "
                              "previous data and are flagged for review on their pages (" + "; ".join(

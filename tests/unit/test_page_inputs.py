@@ -59,11 +59,34 @@ def test_planner_answers_come_back_and_the_planned_number_stays_the_users(store:
 
 def test_a_value_the_page_can_no_longer_take_is_skipped(store: WorkbookStore) -> None:
     InputsFile(store.inputs_path).save_page("comparability", {
-        "dataset": "removed since", "ranks": {"viability": "low", "gone_attribute": "high"}, "margin_sd": "wide"})
+        "ranks": {"viability": "low", "gone_attribute": "high"}, "margin_sd": "wide"})
     m = comparability.build_page(store).model
-    assert m.dataset in m.dataset_options and m.dataset != "removed since"
     assert m.ranks["viability"] == "low" and "gone_attribute" not in m.ranks  # kept where the key still exists
     assert m.margin_sd == 1.5  # not a number: the page's own value
+
+
+def test_choices_made_within_a_data_set_since_removed_are_not_applied_to_another(store: WorkbookStore) -> None:
+    InputsFile(store.inputs_path).save_page("comparability", {
+        "dataset": "removed since", "ranks": {"viability": "low"}, "change_description": "new site"})
+    m = comparability.build_page(store).model
+    assert m.dataset in m.dataset_options and m.dataset != "removed since"
+    assert m.ranks["viability"] != "low"  # ranked for the removed data set's lots
+    assert m.change_description == "new site"  # about the change, not the data: kept
+    InputsFile(store.inputs_path).save_page("commercial_specifications.selection", {
+        "dataset": "removed since", "attribute": "viability", "process_versions": []})
+    from cgtkit.ui import commercial_specifications
+
+    sel = commercial_specifications.build_page(store).model.selection
+    assert sel.process_versions and sel.process_versions[0] in {v for _l, v in sel.version_options}
+
+
+def test_an_empty_choice_is_restored_only_where_the_page_allows_none(store: WorkbookStore) -> None:
+    """Process versions saved empty (a data set without any) are no choice for a data set that has them."""
+    from cgtkit.ui import commercial_specifications
+
+    InputsFile(store.inputs_path).save_page("commercial_specifications.selection", {"process_versions": []})
+    sel = commercial_specifications.build_page(store).model.selection
+    assert sel.process_versions
 
 
 @pytest.mark.parametrize("content", ["{not json", '{"format": 99, "pages": {}}', '["a list"]', ""])
@@ -118,3 +141,38 @@ def test_stability_lots_limits_and_claim_come_back(store: WorkbookStore) -> None
     assert again.stability.lots == st.lots and again.stability.lower_limit == "60"
     assert again.stability.claim == "24" and again.stability._claim_typed  # typed: no longer drafted
     assert again.samples.retention_containers == 2
+
+
+def test_the_approval_tick_on_comparability_comes_back(store: WorkbookStore) -> None:
+    m = comparability.build_page(store).model
+    assert not m.approved  # the example profile is not approved
+    m.change_types = ["scale"]
+    m.approved = True
+    again = comparability.build_page(store)
+    assert again.model.approved and again.approved.value
+    assert again.model.plan is not None and again.model.plan.reporting_category  # the plan after approval
+
+
+def test_limits_typed_on_process_validation_come_back_for_their_attribute(store: WorkbookStore) -> None:
+    m = process_validation.build_page(store).model
+    first = m.selection.attribute
+    m.lower, m.upper = "60", "99"
+    other = next(a for _l, a in m.selection.attribute_options if a != first)
+    m.selection.attribute = other
+    m.lower = "1"
+    again = process_validation.build_page(store).model
+    assert again.selection.attribute == other and (again.lower, again.upper) == ("1", "")
+    again.selection.attribute = first
+    assert (again.lower, again.upper) == ("60", "99")  # typed for that attribute, kept with it
+    assert again.result is not None and again.problem == ""
+
+
+def test_a_claim_written_with_its_unit_is_read_and_comes_back(store: WorkbookStore) -> None:
+    from cgtkit.ui import stability_samples
+
+    st = stability_samples.build_page(store).model.stability
+    st.lower_limit = "60"  # viability falls: its claim needs a lower limit
+    st.claim = f"12 {st.view.analysis.time_unit}"  # "12 months": the number with the data's time unit
+    assert st.problem == "" and st.view is not None
+    again = stability_samples.build_page(store).model.stability
+    assert again.claim == st.claim and again.problem == "" and again.view is not None

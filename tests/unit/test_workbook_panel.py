@@ -52,6 +52,19 @@ def test_the_same_file_twice_is_not_added_again_unless_asked(panel: WorkbookPane
     assert panel.status.kind == "success" and "my_lots_2" in panel.store.load().datasets
 
 
+def test_another_action_closes_an_open_question(panel: WorkbookPanel) -> None:
+    panel.lot_upload.value = _upload("my lots.csv", GOOD)
+    panel.lot_upload.value = _upload("my lots.csv", GOOD)  # the same data: asks
+    assert panel.confirm.pending and panel.confirm_button.description == "Load a second copy"
+    assert panel.confirm_button.button_style == "primary"  # adds a copy, replaces nothing: not red
+    panel.lot_upload.value = _upload("other.csv", GOOD.replace(b"X1", b"Y1"))
+    assert not panel.confirm.pending and panel.confirm_box.layout.display == "none"
+    assert panel.status.kind == "success" and "'other'" in panel.status.text
+    panel.dataset_choice.value = "other"
+    panel.remove_button.click()  # the next question has its own button, in red
+    assert panel.confirm_button.description != "Load a second copy" and panel.confirm_button.button_style == "danger"
+
+
 def test_a_file_named_as_an_earlier_one_points_to_replace(panel: WorkbookPanel) -> None:
     panel.lot_upload.value = _upload("my lots.csv", GOOD)
     panel.lot_upload.value = _upload("my lots.csv", GOOD.replace(b"90.4", b"91.0"))

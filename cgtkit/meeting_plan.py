@@ -23,6 +23,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -146,9 +148,11 @@ def question_fields(p: ProductProfile) -> dict[str, str]:
     }
 
 
-def draft_question(p: ProductProfile, f: Flexibility, status: Status = "applies_now") -> DraftQuestion:
-    """The catalog's question for ``f``, filled in for ``p``."""
-    fields = question_fields(p)
+def draft_question(p: ProductProfile, f: Flexibility, status: Status = "applies_now",
+                   facts: Mapping[str, str] | None = None) -> DraftQuestion:
+    """The catalog's question for ``f``, filled in for ``p``; ``facts`` (a decision's
+    :meth:`~cgtkit.decisions.DecisionBase.question_facts`) take the place of the profile's."""
+    fields = {**question_fields(p), **(facts or {})}
     return DraftQuestion(
         flexibility_id=f.id,
         title=f.title,

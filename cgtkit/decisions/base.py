@@ -9,6 +9,7 @@ registers its own, so the pages and the decision record tell one story.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import singledispatch
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cgtkit.tables import number
+from cgtkit.vocab import LotType
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -65,6 +67,22 @@ class DecisionBase(_Frozen):
     def without(self, gone: set[str]) -> DecisionBase | None:
         """What is left of this decision when a newer one decides ``gone`` again (None: nothing)."""
         return None if set(self.subjects) & gone else self
+
+    def question_facts(self) -> dict[str, str]:
+        """Facts of this decision that the catalog's question templates use (``{change}``,
+        ``{lots_detail}``: :data:`cgtkit.catalog.QUESTION_FIELDS`) in place of the product profile's,
+        so that a question about a recorded decision speaks of what it decided."""
+        return {}
+
+
+def lots_phrase(n: int, lot_types: Sequence[str], dataset: str) -> str:
+    """The lots a decision used, for a question to FDA.
+
+    >>> lots_phrase(33, ("clinical", "ppq"), "car_t_lots")
+    'the 33 lots (clinical, PPQ) of data set car_t_lots'
+    """
+    types = ", ".join(LotType(t).label for t in lot_types)
+    return f"the {n} lot{'' if n == 1 else 's'}" + (f" ({types})" if types else "") + f" of data set {dataset}"
 
 
 class SingleFlexibilityDecision(DecisionBase):

@@ -75,6 +75,10 @@ class ComparabilityDecision(SingleFlexibilityDecision):
     def attributes(self) -> tuple[str, ...]:
         return tuple(f.attribute for f in self.findings)
 
+    def question_facts(self) -> dict[str, str]:
+        change = self.change_description.strip() or ", ".join(self.change_labels or self.change_types).lower()
+        return {"change": change, "change_kind": self.classification}
+
     @property
     def subjects(self) -> tuple[str, ...]:
         """One current conclusion per comparison (data set, pre- and post-change lots)."""

@@ -22,6 +22,7 @@ from cgtkit.decisions.base import (
     fmt_number,
     fmt_probability,
     limits_text,
+    lots_phrase,
     rows,
     summary,
 )
@@ -86,6 +87,9 @@ class CommercialCriterionDecision(SingleFlexibilityDecision):
     risk_approximate: bool = Field(
         default=False, description="True when the risk was evaluated at the estimates only (censored results).")
     reference: str | None = Field(default=None, description="Source of the method; None if not recorded (cgtkit 1).")
+
+    def question_facts(self) -> dict[str, str]:
+        return {"lots_detail": lots_phrase(self.n, self.lot_types, self.dataset)}
 
     @model_validator(mode="after")
     def _consistent(self) -> CommercialCriterionDecision:
@@ -164,6 +168,9 @@ class InvestigationalCriteriaDecision(DecisionBase):
     @property
     def attributes(self) -> tuple[str, ...]:
         return tuple(c.attribute for c in self.criteria)
+
+    def question_facts(self) -> dict[str, str]:
+        return {"lots_detail": lots_phrase(max(c.n for c in self.criteria), self.lot_types, self.dataset)}
 
     def without(self, gone: set[str]) -> InvestigationalCriteriaDecision | None:
         """The set without its criteria for ``gone``: the other attributes keep their criteria."""

@@ -323,6 +323,16 @@ def build_record(session: Session, *, generated_at: datetime | None = None,
                 f = flexibility(fid)
                 if f is not None and f.id not in drafted:
                     drafted[f.id] = draft_question(profile, f, assessment.status_of(f.id))
+        # a question about recorded decisions speaks of what they decided (the latest, where they differ),
+        # not of the profile's planned change or lots made
+        for fid, q in list(drafted.items()):
+            facts: dict[str, str] = {}
+            for d in session.decisions:
+                if fid in d.flexibility_ids:
+                    facts.update(d.question_facts())
+            f = flexibility(fid)
+            if facts and f is not None:
+                drafted[fid] = draft_question(profile, f, q.status, facts)
     frames: dict[str, pd.DataFrame] = {}
     lots: dict[tuple[str, str], AttributeLots | None] = {}
 

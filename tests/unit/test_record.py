@@ -219,3 +219,25 @@ def test_the_pivotal_study_is_said_only_while_a_study_runs(stage: str, flag: boo
     profile = Session.example().profile.model_copy(update={"stage": Stage(stage), "pivotal": flag})
     fields = dict(build_record(Session.example().with_profile(profile), with_figures=False).product)
     assert fields.get("Current study", "").split(" (")[0] == (said or "")
+
+
+def test_a_question_about_a_recorded_decision_speaks_of_what_it_decided() -> None:
+    """The profile plans no change and counts 11 lots; the decisions compared a scale-up and a site
+    transfer, and set a commercial criterion from their own lots: the questions say so."""
+    from cgtkit.ui.commercial_specifications_model import CommercialSpecificationsModel
+    from cgtkit.ui.comparability_model import ComparabilityModel
+
+    session = Session.example()
+    assert session.profile.change_description == ""
+    comparison = ComparabilityModel(session)
+    comparison.dataset = "aav_lots"
+    comparison.change_types = ["scale", "site_transfer"]
+    session = session.with_decision(comparison.decision("A scale-up at a new site."))
+    criterion = CommercialSpecificationsModel(session).decision("From the v2 lots.")
+    session = session.with_decision(criterion)
+    questions = {q.flexibility_id: q for q in build_record(session, with_figures=False).questions}
+    change = questions["CD-MINOR-CHANGES"]
+    assert "scale-up or scale-out, manufacturing site transfer" in change.question and change.proposals
+    assert "classes the change as major" in change.position and "no change planned" not in change.question
+    spec = questions["CS-SPEC-FLEX-BLA"]
+    assert f"the {criterion.n} lots" in spec.question and "of data set car_t_lots" in spec.question

@@ -68,6 +68,11 @@ class DecisionBase(_Frozen):
         """What is left of this decision when a newer one decides ``gone`` again (None: nothing)."""
         return None if set(self.subjects) & gone else self
 
+    def figure_groups(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Groups of lots the decision compared, each with its label (before and after a change): the
+        record's figures colour the lots by them. None by default: figures colour lots by type."""
+        return ()
+
     def question_facts(self) -> dict[str, str]:
         """Facts of this decision that the catalog's question templates use (``{change}``,
         ``{lots_detail}``: :data:`cgtkit.catalog.QUESTION_FIELDS`) in place of the product profile's,

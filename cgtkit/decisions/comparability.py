@@ -75,6 +75,9 @@ class ComparabilityDecision(SingleFlexibilityDecision):
     def attributes(self) -> tuple[str, ...]:
         return tuple(f.attribute for f in self.findings)
 
+    def figure_groups(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return ((self.pre_label, self.pre_lots), (self.post_label, self.post_lots))
+
     def question_facts(self) -> dict[str, str]:
         change = self.change_description.strip() or ", ".join(self.change_labels or self.change_types).lower()
         return {"change": change, "change_kind": self.classification}

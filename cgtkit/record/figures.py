@@ -29,6 +29,8 @@ from cgtkit.vocab import Scale
 #: Lot types in the pages' colours (cgtkit.plots.specifications), so figures read the same everywhere.
 LOT_TYPE_COLOURS = {"engineering": "#9aa5b1", "clinical": "#2b5c8a", "ppq": "#b7791f", "commercial": "#2f855a"}
 LIMIT_COLOUR = "#c53030"
+#: Groups of lots a decision compared, in order (before a change, after it).
+GROUP_COLOURS = ("#2b5c8a", "#dd6b20", "#2f855a", "#6b46c1")
 LAYOUT: dict[str, Any] = {
     "height": 380, "margin": {"l": 80, "r": 20, "t": 70, "b": 100}, "font": {"size": 12},
     "paper_bgcolor": "white", "plot_bgcolor": "white", "title": {"font": {"size": 15}},
@@ -55,18 +57,31 @@ class Recorded:
     low: float | None = None
     high: float | None = None
     lot_ids: tuple[str, ...] | None = None
+    limit_name: str = "limit"
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (label, lot ids): colours by group, not lot type
+    compared_by: str = ""  # how the groups were compared where no range is drawn (an equivalence test, say)
+
+
+#: How a comparability finding without a range compared the groups, for the caption.
+_COMPARED_BY = {"equivalence": "compared by an equivalence test (two one-sided tests): its interval and margin are "
+                               "in the result table",
+                "graphical": "compared graphically: no criterion was set", "fixed_requirement":
+                "a fixed requirement, checked lot by lot"}
+#: Fields naming limits in a decision's parts, and what the figure calls them.
+_LIMIT_FIELDS = (("low", "high", "limit"), ("range_low", "range_high", "quality range"))
 
 
 def recorded_for(decision: DecisionBase, attribute: str) -> Recorded:
     """The limits and lots the decision recorded for ``attribute``: the first part of the decision that
-    names the attribute with numeric ``low``/``high`` fields, and the ``lot_ids`` beside them (else the
-    decision's own ``lot_ids``)."""
-    found: list[dict[str, Any]] = []
+    names the attribute with numeric ``low``/``high`` fields (or a comparability finding's quality range,
+    ``range_low``/``range_high``), and the ``lot_ids`` beside them (else the decision's own ``lot_ids``,
+    or the lots of its groups); the groups of lots it compared (:meth:`DecisionBase.figure_groups`)."""
+    found: list[tuple[dict[str, Any], str, str, str]] = []
 
     def walk(value: Any) -> None:
         if isinstance(value, dict):
-            if value.get("attribute") == attribute and ("low" in value or "high" in value):
-                found.append(value)
+            if value.get("attribute") == attribute:
+                found.extend((value, lo, hi, name) for lo, hi, name in _LIMIT_FIELDS if lo in value or hi in value)
             for v in value.values():
                 walk(v)
         elif isinstance(value, list | tuple):
@@ -75,14 +90,18 @@ def recorded_for(decision: DecisionBase, attribute: str) -> Recorded:
 
     data = decision.model_dump(mode="json", exclude={"superseded"})
     walk(data)
-    part = found[0] if found else {}
+    part, low, high, name = found[0] if found else ({}, "low", "high", "limit")
 
     def number(v: Any) -> float | None:
         return float(v) if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) else None
 
+    groups = decision.figure_groups()
     lots = part.get("lot_ids", data.get("lot_ids"))
-    lot_ids = tuple(str(x) for x in lots) if isinstance(lots, list) and lots else None
-    return Recorded(number(part.get("low")), number(part.get("high")), lot_ids)
+    lot_ids = (tuple(str(x) for x in lots) if isinstance(lots, list) and lots
+               else tuple(lot for _label, ids in groups for lot in ids) or None)
+    method = part.get("method")
+    compared_by = _COMPARED_BY.get(method, "") if isinstance(method, str) else ""
+    return Recorded(number(part.get(low)), number(part.get(high)), lot_ids, name, groups, compared_by)
 
 
 def _text(value: Any) -> str:
@@ -143,20 +162,30 @@ def lots_figure(lots: AttributeLots, attribute: str, dataset: str, recorded: Rec
             "marker": {"color": "#cbd2d9", "size": 7, "symbol": "diamond"},
             "hovertemplate": "%{text}<br>%{x}<br>%{customdata}<extra>not used</extra>",
         })
-    for lot_type in dict.fromkeys(t for t, u in zip(lots.lot_type, used, strict=True) if u):
-        idx = [i for i, (t, u) in enumerate(zip(lots.lot_type, used, strict=True)) if u and t == lot_type]
+    if recorded.groups:  # lots compared (before and after a change): coloured by group
+        position = {lot: i for i, lot in enumerate(lots.lot_id)}
+        colours = [(label, [position[lot] for lot in ids if lot in position], GROUP_COLOURS[g % len(GROUP_COLOURS)])
+                   for g, (label, ids) in enumerate(recorded.groups)]
+    else:
+        colours = [(lot_type, [i for i, (t, u) in enumerate(zip(lots.lot_type, used, strict=True)) if u and t == lot_type],
+                    LOT_TYPE_COLOURS.get(lot_type, "#52606d"))
+                   for lot_type in dict.fromkeys(t for t, u in zip(lots.lot_type, used, strict=True) if u)]
+    for label, idx, colour in colours:
+        if not idx:
+            continue
         traces.append({
-            "type": "scatter", "mode": "markers", "name": _text(lot_type), **_markers(lots, idx),
-            "marker": {"color": LOT_TYPE_COLOURS.get(lot_type, "#52606d"), "size": 9,
+            "type": "scatter", "mode": "markers", "name": _text(label), **_markers(lots, idx),
+            "marker": {"color": colour, "size": 9,
                        "symbol": ["circle-open" if lots.censored[i] else "circle" for i in idx]},
-            "hovertemplate": "%{text}<br>%{x}<br>%{customdata}<extra>" + _text(lot_type) + "</extra>",
+            "hovertemplate": "%{text}<br>%{x}<br>%{customdata}<extra>" + _text(label) + "</extra>",
         })
     first, last = pd.Timestamp(min(lots.date)), pd.Timestamp(max(lots.date))
     span = (last - first) or pd.Timedelta(days=30)
     ends = [(first - 0.03 * span).strftime("%Y-%m-%d"), (last + 0.03 * span).strftime("%Y-%m-%d")]
     for value, which in ((low, "lower"), (high, "upper")):
         if value is not None:
-            label = f"{which} limit {sci_text(value)}"
+            label = (f"{which} {recorded.limit_name} {sci_text(value)}" if recorded.limit_name == "limit"
+                     else f"{recorded.limit_name}, {which} end {sci_text(value)}")
             traces.append({
                 "type": "scatter", "mode": "lines+text", "name": label, "x": ends, "y": [value, value],
                 "line": {"color": LIMIT_COLOUR, "dash": "dash", "width": 1.5}, "text": ["", label],
@@ -166,8 +195,12 @@ def lots_figure(lots: AttributeLots, attribute: str, dataset: str, recorded: Rec
     note = "open circles: censored at a limit of quantitation" if any(lots.censored) else None
     n_used = len({lot for lot, u in zip(lots.lot_id, used, strict=True) if u})
     n_all = len(set(lots.lot_id))
-    title = (f"{spec.label}: the {n_used} lots used, of {n_all} in {dataset}" if n_used < n_all
-             else f"{spec.label} by lot ({n_all} lots of {dataset})")
+    groups = " and ".join(label for label, _ids in recorded.groups)
+    if groups:
+        title = f"{spec.label}: {groups}" + (f", {n_used} of {n_all} lots in {dataset}" if n_used < n_all else "")
+    else:
+        title = (f"{spec.label}: the {n_used} lots used, of {n_all} in {dataset}" if n_used < n_all
+                 else f"{spec.label} by lot ({n_all} lots of {dataset})")
     log = spec.scale is Scale.LOG and all(v > 0 for v in lots.value)
     layout = {
         **LAYOUT, "title": {**LAYOUT["title"], "text": title_with_note(_text(title), note)},
@@ -177,10 +210,13 @@ def lots_figure(lots: AttributeLots, attribute: str, dataset: str, recorded: Rec
     }
     limits = ", ".join(f"{w} {sci_text(v)} {spec.unit}".strip() for v, w in ((low, "lower"), (high, "upper"))
                        if v is not None)
-    caption = (f"Release results of {spec.label} in data set {dataset}, by manufacture date and lot type"
+    caption = (f"Release results of {spec.label} in data set {dataset}, by manufacture date and "
+               + (f"compared group ({groups})" if groups else "lot type")
                + (f"; coloured: the {n_used} lots the decision used, grey diamonds: the other {n_all - n_used}"
                   if n_used < n_all else "")
-               + (f"; the decision's limits: {limits}" if limits else "; no limit recorded for it by this decision")
+               + (f"; the decision's {recorded.limit_name}: {limits}" if limits
+                  else f"; {recorded.compared_by}" if recorded.compared_by
+                  else f"; no {recorded.limit_name} recorded for it by this decision")
                + (" (log scale)" if log else "") + ".")
     rows = tuple((lots.lot_id[i], lots.date[i], lots.lot_type[i], lots.shown[i], "yes" if used[i] else "no")
                  for i in range(len(lots.lot_id)))

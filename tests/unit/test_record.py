@@ -241,3 +241,28 @@ def test_a_question_about_a_recorded_decision_speaks_of_what_it_decided() -> Non
     assert "classes the change as major" in change.position and "no change planned" not in change.question
     spec = questions["CS-SPEC-FLEX-BLA"]
     assert f"the {criterion.n} lots" in spec.question and "of data set car_t_lots" in spec.question
+
+
+def test_a_comparability_decision_is_drawn_before_and_after_with_its_quality_ranges() -> None:
+    from cgtkit.record.figures import GROUP_COLOURS
+    from cgtkit.ui.comparability_model import ComparabilityModel
+
+    session = Session.example()
+    model = ComparabilityModel(session)
+    model.dataset = "aav_lots"
+    model.change_types = ["scale"]
+    decision = model.decision("A scale-up.")
+    record = build_record(session.with_decision(decision))
+    figures = {f.data.title.split(":")[0]: f.data for f in record.figures}
+    titer = figures["Vector genome titer"]
+    names = [t["name"] for t in titer.spec["data"]]
+    assert names[:2] == [decision.pre_label, decision.post_label]
+    colours = [t["marker"]["color"] for t in titer.spec["data"][:2]]
+    assert colours == list(GROUP_COLOURS[:2])
+    finding = next(f for f in decision.findings if f.attribute == "vector_genome_titer")
+    limits = [t["y"][0] for t in titer.spec["data"] if t["name"].startswith("quality range")]
+    assert limits == pytest.approx([finding.range_low, finding.range_high])
+    assert "quality range: lower" in titer.caption
+    assert "equivalence test" in figures["Relative potency"].caption  # compared by TOST: no range to draw
+    drawn = {lot for t in titer.spec["data"][:2] for lot in t["text"]}
+    assert drawn == set(decision.pre_lots) | set(decision.post_lots)

@@ -89,6 +89,7 @@ from cgtkit.stats.equivalence import (
     tost_power,
 )
 from cgtkit.stats.quality_range import QualityRangeResult, quality_range_pass_probability, quality_range_test
+from cgtkit.tables import number
 from cgtkit.vocab import AttributeKind, Scale
 
 __all__ = [
@@ -880,7 +881,14 @@ def _fixed(spec: AttributeSpec, rows: pd.DataFrame, risk: Risk, lots: Comparison
         for side, label in (("pre", lots.pre_label), ("post", lots.post_label)):
             part = rows[rows["side"] == side]
             words.append(f"{int((part['result'] == 'fail').sum())} of {len(part)} {label} lots failing")
+    elif "value" in rows.columns and rows["value"].notna().any():  # a numeric safety result (endotoxin)
+        for side, label in (("pre", lots.pre_label), ("post", lots.post_label)):
+            values = rows.loc[rows["side"] == side, "value"].dropna()
+            if len(values):
+                words.append(f"{label}: {len(values)} results, highest {number(4)(float(values.max()))} {spec.unit}"
+                             .rstrip())
     seen = ("; ".join(words) + ". ") if words else ""
+    seen = seen[:1].upper() + seen[1:]
     return AttributeComparison(
         attribute=spec.id, label=spec.label, unit=spec.unit, scale=spec.scale, risk=risk,
         method=Method.FIXED_REQUIREMENT, n_pre=n_pre, n_post=n_post, lots=rows, comparable=None,

@@ -108,6 +108,8 @@ class DecisionPanel:
     def redraw_draft(self, force: bool = False) -> None:
         """The text for what is on screen: its subject's own edit, else a fresh draft."""
         draft, subject = self._draft_fn(), self._subject()
+        self.justification.placeholder = ("" if draft else "No draft yet: the page has no result to cite (see its "
+                                          "message above). Write your justification here, or come back once it has.")
         if subject != self._current:
             if self._current is not None and self._edited():
                 self._edits[self._current] = self.justification.value

@@ -545,9 +545,12 @@ class ProcessValidationModel(Quietly, SelectionPageModel):
             waiting = previous is None and isinstance(exc, SpecificationError) and "No specification" in str(exc)
             kept = (f" The tables and figures below still show the previous result ({previous.overview.label}, "
                     f"{previous.overview.development.n} lots)." if previous else "")
+            message = (f"Capability and the number of PPQ lots appear once {self.selection.spec.label} has a "
+                       "specification: the note under the limits says where it can come from." if waiting
+                       else f"{exc}{kept}")  # the spec note already says what is missing, in full
             with self.hold_trait_notifications():
                 self.set_trait("problem_kind", "info" if waiting else "error")
-                self.set_trait("problem", f"{exc}{kept}")
+                self.set_trait("problem", message)
             return
         with self.hold_trait_notifications():
             self.set_trait("problem", "")

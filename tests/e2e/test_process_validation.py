@@ -18,10 +18,10 @@ def _limit(page, which: str, value: str) -> None:  # noqa: ANN001
 
 def test_justify_the_ppq_lots_and_plan_their_release(page, app_url: str) -> None:  # noqa: ANN001
     open_ready(page, app_page_url(app_url, "process_validation"), ".cgt-page-process_validation.cgt-ready")
-    page.wait_for_selector(".cgt-msg-info:has-text('No specification for Viability')")
+    page.wait_for_selector(".cgt-msg-info:has-text('once Viability has a specification')")
     page.select_option(".cgt-dataset select", label="aav_lots")
     page.select_option(".cgt-attribute select", label="Relative potency")
-    page.wait_for_selector(".cgt-msg-info:has-text('No specification for Relative potency')")
+    page.wait_for_selector(".cgt-msg-info:has-text('once Relative potency has a specification')")
     _limit(page, "lower", "50")
     _limit(page, "upper", "150")
     page.wait_for_selector(".cgt-approaches:has-text('Success run')")

@@ -308,6 +308,10 @@ def test_safety_attributes_are_never_compared_statistically(aav: pd.DataFrame) -
         a = compare(aav, {name: "high"}).attributes[0]
         assert a.method is Method.FIXED_REQUIREMENT and a.comparable is None and a.equivalence is None
         assert a.verdict.startswith("Fixed safety requirement")
+    sterility, endotoxin = (compare(aav, {n: "high"}).attributes[0] for n in ("sterility", "endotoxin"))
+    assert "0 of 10 pre-change (v1) lots failing" in sterility.verdict  # pass/fail: the failures counted
+    highest = aav.loc[aav["attribute"] == "endotoxin", "value"].max()
+    assert "highest" in endotoxin.verdict and f"{highest:.2g}" in endotoxin.verdict  # numeric: the highest result
 
 
 @pytest.mark.parametrize(("frame", "risk", "fragment"), [

@@ -64,7 +64,7 @@ def test_defaults_ask_for_a_specification_and_prefill_the_planner(session: Sessi
     assert (m.selection.dataset, m.selection.attribute) == ("car_t_lots", "viability")
     assert m.selection.lot_types == ["engineering", "clinical"]
     assert m.result is None and m.problem_kind == "info"  # waiting for a specification is not an error
-    assert m.problem.startswith("No specification for Viability: accept a commercial criterion")
+    assert m.problem.startswith("Capability and the number of PPQ lots appear once Viability has a specification")
     assert "No specification for Viability yet" in m.spec_note
     assert m.n_planned == 3 and "holds 3 PPQ lots" in m.planned_note  # from the data, not a convention
     # the example profile: an autologous CAR-T in phase 1

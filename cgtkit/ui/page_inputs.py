@@ -92,10 +92,6 @@ class InputsFile:
                 Path(temp).unlink(missing_ok=True)
                 raise
 
-    def clear(self) -> None:
-        with self._locked():
-            self.path.unlink(missing_ok=True)
-
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         import fcntl

@@ -84,10 +84,11 @@ def lots_phrase(n: int, lot_types: Sequence[str], dataset: str) -> str:
     """The lots a decision used, for a question to FDA.
 
     >>> lots_phrase(33, ("clinical", "ppq"), "car_t_lots")
-    'the 33 lots (clinical, PPQ) of data set car_t_lots'
+    'the 33 lots of data set car_t_lots (chosen from its clinical and PPQ lots)'
     """
-    types = ", ".join(LotType(t).label for t in lot_types)
-    return f"the {n} lot{'' if n == 1 else 's'}" + (f" ({types})" if types else "") + f" of data set {dataset}"
+    types = " and ".join(LotType(t).label for t in lot_types)
+    return (f"the {n} lot{'' if n == 1 else 's'} of data set {dataset}"
+            + (f" (chosen from its {types} lots)" if types else ""))
 
 
 class SingleFlexibilityDecision(DecisionBase):

@@ -41,7 +41,7 @@ _GRID = {"gridcolor": "#e5e7eb", "zerolinecolor": "#d1d5db", "linecolor": "#9aa5
 
 @dataclass(frozen=True)
 class FigureData:
-    """One figure: plotly JSON for HTML, and the same numbers as a table for Word and Markdown."""
+    """One figure: plotly JSON for HTML (and Word's picture), and the same numbers as a table for Word and Markdown."""
 
     title: str
     caption: str

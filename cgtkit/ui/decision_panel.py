@@ -72,8 +72,11 @@ class DecisionPanel:
         self._edits: dict[object, str] = {}  # the user's own text per subject
         self.status = StatusArea()
         self.flexibility = w.Dropdown(description="Supports", options=list(flexibilities),
-                                      layout=w.Layout(width="520px"))
-        self.justification = w.Textarea(layout=w.Layout(width="100%", height="130px"))
+                                      layout=w.Layout(width="760px", max_width="100%"))  # labels whole
+        self.justification = w.Textarea(
+            placeholder="No draft yet: the page has no result to cite (see its message above). Write your "
+                        "justification here, or come back once it has one.",
+            layout=w.Layout(width="100%", height="130px"))
         self.justification.add_class("cgt-justification")
         self.redraft = w.Button(description="Redraft justification", icon="refresh", layout=w.Layout(width="auto"))
         self.accept = w.Button(description="Accept into workbook", button_style="primary", icon="check",
@@ -108,8 +111,6 @@ class DecisionPanel:
     def redraw_draft(self, force: bool = False) -> None:
         """The text for what is on screen: its subject's own edit, else a fresh draft."""
         draft, subject = self._draft_fn(), self._subject()
-        self.justification.placeholder = ("" if draft else "No draft yet: the page has no result to cite (see its "
-                                          "message above). Write your justification here, or come back once it has.")
         if subject != self._current:
             if self._current is not None and self._edited():
                 self._edits[self._current] = self.justification.value

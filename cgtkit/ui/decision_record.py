@@ -101,8 +101,8 @@ class DecisionRecordView:
             section("Download the record"),
             w.HBox(list(self.downloads.values())),
             w.HTML("<p class='cgt-muted'>The HTML report opens offline in any browser with its figures interactive; "
-                   "the Word document gives each figure's numbers as a table for editing; the XLSX table lists "
-                   "every decision's rows.</p>"),
+                   "the Word document gives each figure as a picture followed by its numbers as a table, for editing; "
+                   "the XLSX table lists every decision's rows.</p>"),
             section("Questions for FDA and your position"),
             w.HTML("<p class='cgt-muted'>cgtkit drafts a question for each flexibility in play; reword them and your "
                    "position before you export. Saved wording is kept in the workbook and used by every export.</p>"),

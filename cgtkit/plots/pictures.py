@@ -527,24 +527,24 @@ class PictureBatch:
         self._pool: Any = None
         self._starter: Any = None
         self._given_up = False
-        todo: dict[str, dict[str, Any]] = {}
+        undrawn: dict[str, dict[str, Any]] = {}
         for spec in specs:
             key = _key(spec, width_inches, dpi)
             if key not in _CACHE:
-                todo.setdefault(key, spec)
-        wanted = min(_usable_cpus(), self.MAX_WORKERS, len(todo) // self.MIN_PER_WORKER) if workers is None \
-            else min(workers, len(todo))
+                undrawn.setdefault(key, spec)
+        wanted = min(_usable_cpus(), self.MAX_WORKERS, len(undrawn) // self.MIN_PER_WORKER) if workers is None \
+            else min(workers, len(undrawn))
         self.workers = wanted if wanted >= 2 else 0
         if self.workers:
-            self._start(todo)
+            self._start(undrawn)
 
-    def _start(self, todo: dict[str, dict[str, Any]]) -> None:
+    def _start(self, undrawn: dict[str, dict[str, Any]]) -> None:
         """Starts the workers from a thread: the fork server imports matplotlib first (about 0.4 s), and
         this process has other work meanwhile (the Word document's text)."""
         import threading
 
-        jobs = [(spec, Future()) for spec in todo.values()]
-        self._futures = {key: future for key, (_spec, future) in zip(todo, jobs, strict=True)}
+        jobs = [(spec, Future()) for spec in undrawn.values()]
+        self._futures = {key: future for key, (_spec, future) in zip(undrawn, jobs, strict=True)}
         self._starter = threading.Thread(target=self._submit, args=(jobs,), name="cgtkit-pictures", daemon=True)
         self._starter.start()
 

@@ -71,7 +71,6 @@ from cgtkit.profile import FIELD_LABELS, REPORTING_LABELS, ProductProfile
 from cgtkit.session import Session
 from cgtkit.stats.capability import SpecificationError, check_specification
 from cgtkit.stats.ppq import acceptance_factor
-from cgtkit.ui.page_inputs import Quietly
 from cgtkit.ui.selection import LotSelection, SelectionPageModel
 from cgtkit.vocab import AttributeKind, LotType, Stage
 
@@ -159,7 +158,7 @@ def _tri(answer: str) -> bool | None:
     return None if not answer else answer == "yes"
 
 
-class ProcessValidationModel(Quietly, SelectionPageModel):
+class ProcessValidationModel(SelectionPageModel):
     """Choices (lots, specifications, targets, assessment, heat map, questionnaire) and what they give."""
 
     result = Instance(ProcessValidationResult, allow_none=True, read_only=True)

@@ -16,8 +16,8 @@ and their lots.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, ClassVar
 
 import ipywidgets as w
@@ -31,11 +31,12 @@ from cgtkit.errors import CgtkitError, InsufficientDataError
 from cgtkit.io import lots_summary
 from cgtkit.session import Session
 from cgtkit.ui.decision_panel import lot_datasets
+from cgtkit.ui.page_inputs import Quietly
 from cgtkit.ui.shell import StatusArea
 from cgtkit.vocab import LOT_TYPES, AttributeKind, LotType
 
 
-class LotSelection(HasTraits):
+class LotSelection(Quietly, HasTraits):
     """Data set, attribute and lot types, with their options, for one page."""
 
     dataset = Unicode("")
@@ -191,7 +192,7 @@ class LotSelection(HasTraits):
             self._tick()
 
     def _tick(self) -> None:
-        if not getattr(self, "_quiet", False):
+        if not self._busy:  # quietly(): the page recomputes on every tick; restored() ticks once
             self.set_trait("changed", self.changed + 1)
 
     # -- the user's inputs, kept beside the workbook (cgtkit.ui.page_inputs) ------------
@@ -202,15 +203,6 @@ class LotSelection(HasTraits):
     @property
     def lot_type_options(self) -> list[str]:
         return [str(t) for t in LotType]
-
-    @contextmanager
-    def quietly(self) -> Iterator[None]:
-        """Choices set without a tick each (the page recomputes on every tick); :meth:`restored` ticks once."""
-        quiet, self._quiet = getattr(self, "_quiet", False), True
-        try:
-            yield
-        finally:
-            self._quiet = quiet
 
     def restored(self, names: set[str]) -> None:
         if "process_versions" in names:
@@ -354,7 +346,7 @@ class LotSelectionControls:
                 box.value = t in change["new"]
 
 
-class SelectionPageModel(HasTraits):
+class SelectionPageModel(Quietly, HasTraits):
     """Base of a page model built on a :class:`LotSelection`: every change recomputes :attr:`result`.
 
     A subclass sets ``self.selection`` and implements :meth:`compute`. A selection
@@ -374,7 +366,7 @@ class SelectionPageModel(HasTraits):
 
     def recompute(self, _change: Any = None) -> None:
         """Derive :attr:`result`; on a data problem keep the previous one and say why."""
-        if getattr(self, "_quiet", False):
+        if self._busy:  # quietly(): restored() recomputes once
             return
         try:
             result = self.compute()
@@ -395,15 +387,6 @@ class SelectionPageModel(HasTraits):
 
     # -- the page's own inputs, kept beside the workbook (cgtkit.ui.page_inputs) -------------
     INPUTS: ClassVar[tuple[str, ...]] = ()
-
-    @contextmanager
-    def quietly(self) -> Iterator[None]:
-        """Inputs set without recomputing after each one; :meth:`restored` recomputes once."""
-        quiet, self._quiet = getattr(self, "_quiet", False), True
-        try:
-            yield
-        finally:
-            self._quiet = quiet
 
     def restored(self, _names: set[str]) -> None:
         self.recompute()
